@@ -1,0 +1,10 @@
+"""wgan-keras: Wasserstein GANs as ordinary Keras 3 models on TensorFlow."""
+from wgan_keras.constraints import WeightClip
+from wgan_keras.images import save_image_grid, to_uint8
+from wgan_keras.losses import gradient_penalty, wasserstein_critic_loss, wasserstein_distance_estimate, \
+    wasserstein_generator_loss
+from wgan_keras.models import DCGANCritic, DCGANGenerator, MLPCritic, MLPGenerator
+from wgan_keras.schedules import critic_iterations_for
+from wgan_keras.wgan import WGAN
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Datasets for WGAN training: bundled MNIST, TFDS, image folders and 2-D toys."""

@@ -1,0 +1,40 @@
+"""Groups a dataset of real batches into the per-step input of `WGAN.train_step`."""
+import tensorflow as tf
+
+
+def group_batches(dataset, n_critic, replicas=1):
+    """Batches of m samples -> one element of n_critic * m samples per generator iteration.
+
+    Each group holds n_critic consecutive batches, one per critic iteration. For
+    `replicas` > 1 the group is laid out replica-major, so the split that
+    tf.distribute makes along axis 0 hands replica r its m / replicas slice of
+    every one of the n_critic batches: N replicas see the batches of one device.
+    Batches of another size than the first (a final partial one) are dropped.
+    """
+    spec = dataset.element_spec
+    if isinstance(spec, (tuple, list)):  # (images, labels): a WGAN uses the images
+        dataset = dataset.map(lambda *element: element[0])
+        spec = spec[0]
+    if not isinstance(spec, tf.TensorSpec) or spec.shape.rank is None or spec.shape.rank < 2:
+        raise ValueError(f"x: expected a dataset of batches (m, ...), got element_spec={spec}")
+    if not spec.dtype.is_floating:
+        raise ValueError(f"x: images must be floats scaled to the generator's range ([-1, 1]), got dtype "
+                         f"{spec.dtype.name}; see wgan_keras.data.scale_images")
+    m = spec.shape[0]
+    if m is None:  # batched without drop_remainder: read m off the first batch, drop other sizes
+        first = next(iter(dataset.take(1)), None)
+        if first is None:
+            raise ValueError("x: the dataset is empty")
+        m = int(first.shape[0])
+        dataset = dataset.filter(lambda b: tf.shape(b)[0] == m)
+    if m % replicas:
+        raise ValueError(f"x: batch size m={m} must divide evenly over {replicas} replicas")
+    dataset = dataset.batch(n_critic, drop_remainder=True)
+
+    def replica_major(group):  # (k, m, ...) -> (replicas * k * m/replicas, ...)
+        tail = tf.shape(group)[2:]
+        group = tf.reshape(group, tf.concat([[n_critic, replicas, m // replicas], tail], 0))
+        group = tf.transpose(group, [1, 0] + list(range(2, spec.shape.rank + 2)))
+        return tf.reshape(group, tf.concat([[n_critic * m], tail], 0))
+
+    return dataset.map(replica_major, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,57 @@
+"""DCGAN discriminator without the sigmoid: the WGAN critic."""
+import keras
+
+from wgan_keras.models.common import Network, check_image_shape, check_positive_int, dcgan_filters, maybe_spectral
+
+NORMALIZATIONS = (None, "layer")
+
+
+@keras.saving.register_keras_serializable(package="wgan_keras")
+class DCGANCritic(Network):
+    """[Conv2D(4x4, stride 2) -> LeakyReLU(0.2)]* -> Dense(1), a linear score.
+
+    No BatchNorm by default: it couples the examples of a batch, which breaks
+    the per-example gradient penalty and the critic's role as a function of
+    one sample. `normalization="layer"` is the WGAN-GP paper's substitute.
+    The score is float32 even under a mixed-precision policy.
+
+    Args:
+        image_shape: (S, S, C) with S in (28, 32, 64) and C in (1, 3).
+        base_filters: width of the first conv; each later conv doubles it.
+        normalization: None or "layer".
+        spectral_norm: wrap every Conv/Dense in `keras.layers.SpectralNormalization`
+            (for `WGAN(lipschitz="sn")`).
+    """
+
+    def __init__(self, image_shape=(28, 28, 1), base_filters=64, normalization=None, spectral_norm=False, **kwargs):
+        image_shape = check_image_shape(image_shape)
+        base_filters = check_positive_int(base_filters, "base_filters", 4096)
+        if normalization not in NORMALIZATIONS:
+            raise ValueError(f"normalization must be one of {NORMALIZATIONS}, got normalization={normalization!r}")
+        _, filters = dcgan_filters(image_shape[0], base_filters)
+
+        images = keras.Input(image_shape, name="images")
+        x = images
+        for i, f in enumerate(reversed(filters)):
+            x = maybe_spectral(keras.layers.Conv2D(f, 4, strides=2, padding="same"), spectral_norm)(x)
+            if normalization == "layer" and i > 0:
+                x = keras.layers.LayerNormalization(axis=[1, 2, 3])(x)
+            x = keras.layers.LeakyReLU(0.2)(x)
+        x = keras.layers.Flatten()(x)
+        scores = maybe_spectral(keras.layers.Dense(1, dtype="float32"), spectral_norm)(x)
+        super().__init__(inputs=images, outputs=scores, **kwargs)
+
+        self.image_shape = image_shape
+        self.base_filters = base_filters
+        self.normalization = normalization
+        self.spectral_norm = spectral_norm
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            image_shape=list(self.image_shape),
+            base_filters=self.base_filters,
+            normalization=self.normalization,
+            spectral_norm=self.spectral_norm,
+        )
+        return config

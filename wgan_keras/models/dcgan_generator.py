@@ -1,0 +1,55 @@
+"""DCGAN generator (Radford et al. 2016) as used by the WGAN paper."""
+import keras
+
+from wgan_keras.models.common import Network, check_image_shape, check_positive_int, dcgan_filters
+
+
+@keras.saving.register_keras_serializable(package="wgan_keras")
+class DCGANGenerator(Network):
+    """z -> Dense -> BN -> ReLU -> [Conv2DTranspose(4x4, stride 2) -> BN -> ReLU]* -> tanh.
+
+    For 32x32 with `base_filters=64` this is the benchmark's "DCGAN-32":
+    Dense 4*4*256 -> ConvT 128 -> ConvT 64 -> ConvT C. 28x28 starts at 7x7 and
+    64x64 adds a 512-wide stage. Outputs lie in [-1, 1].
+
+    Args:
+        latent_dim: size of z ~ N(0, I).
+        image_shape: (S, S, C) with S in (28, 32, 64) and C in (1, 3).
+        base_filters: width of the last hidden stage; earlier stages double it.
+        batch_norm: BatchNorm after each hidden layer (the paper's generator has it).
+    """
+
+    def __init__(self, latent_dim=128, image_shape=(28, 28, 1), base_filters=64, batch_norm=True, **kwargs):
+        latent_dim = check_positive_int(latent_dim, "latent_dim")
+        image_shape = check_image_shape(image_shape)
+        base_filters = check_positive_int(base_filters, "base_filters", 4096)
+        start, filters = dcgan_filters(image_shape[0], base_filters)
+        # synchronized: under tf.distribute the statistics cover the global batch, as on one device.
+        norm = (lambda: keras.layers.BatchNormalization(synchronized=True)) if batch_norm else (lambda: keras.layers.Identity())
+
+        z = keras.Input((latent_dim,), name="z")
+        x = keras.layers.Dense(start * start * filters[0], use_bias=not batch_norm)(z)
+        x = keras.layers.Reshape((start, start, filters[0]))(x)
+        x = keras.layers.ReLU()(norm()(x))
+        for f in filters[1:]:
+            x = keras.layers.Conv2DTranspose(f, 4, strides=2, padding="same", use_bias=not batch_norm)(x)
+            x = keras.layers.ReLU()(norm()(x))
+        x = keras.layers.Conv2DTranspose(image_shape[-1], 4, strides=2, padding="same")(x)
+        # tanh in float32 so mixed-precision samples keep their full [-1, 1] resolution.
+        images = keras.layers.Activation("tanh", dtype="float32", name="images")(x)
+        super().__init__(inputs=z, outputs=images, **kwargs)
+
+        self.latent_dim = latent_dim
+        self.image_shape = image_shape
+        self.base_filters = base_filters
+        self.batch_norm = batch_norm
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            latent_dim=self.latent_dim,
+            image_shape=list(self.image_shape),
+            base_filters=self.base_filters,
+            batch_norm=self.batch_norm,
+        )
+        return config

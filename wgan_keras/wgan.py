@@ -1,0 +1,367 @@
+"""`WGAN`: the paper's Algorithm 1 as a Keras 3 model that trains with `model.fit`.
+
+How `fit` maps onto Algorithm 1: **one fit step is one generator iteration**.
+The dataset keeps the user's batch size m; `fit` groups n_critic consecutive
+batches into one step, whose compiled program runs n_critic critic iterations
+(each on its own fresh real batch) and then one generator update, with no
+control flow around the optimizers (tf.distribute needs that). An epoch is one
+pass over the data: len(data) // (m * n_critic) generator iterations.
+"""
+import random
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from wgan_keras.constraints import WeightClip
+from wgan_keras.losses import gradient_penalty, wasserstein_critic_loss, wasserstein_distance_estimate, \
+    wasserstein_generator_loss
+from wgan_keras.data.grouping import group_batches
+from wgan_keras.schedules import SCHEDULES, critic_iterations_for
+
+LIPSCHITZ = ("clip", "gp", "sn")
+# Independent random streams, each indexed by an iteration counter (see `_normal`).
+_CRITIC_Z, _GENERATOR_Z, _GP_ALPHA, _EVAL_Z = range(4)
+
+
+def default_optimizer(lipschitz):
+    """The published defaults: RMSProp(5e-5) for clipping (the WGAN paper; rho and
+    epsilon as in the authors' PyTorch code), Adam(1e-4, 0, 0.9) otherwise (WGAN-GP)."""
+    if lipschitz == "clip":
+        return keras.optimizers.RMSprop(learning_rate=5e-5, rho=0.99, epsilon=1e-8)
+    return keras.optimizers.Adam(learning_rate=1e-4, beta_1=0.0, beta_2=0.9)
+
+
+@keras.saving.register_keras_serializable(package="wgan_keras")
+class WGAN(keras.Model):
+    """Wasserstein GAN (Arjovsky, Chintala, Bottou 2017).
+
+    Metrics (each a `keras.metrics.Mean` over the epoch's steps):
+        w_distance: E[f(x)] - E[f(g(z))] on each critic step, before its update --
+            the critic's estimate of the Wasserstein-1 distance (times the critic's
+            Lipschitz constant). It should fall as the samples improve.
+        critic_loss: what the critic minimises, -w_distance (+ lambda * penalty for "gp").
+        generator_loss: what the generator minimises, -E[f(g(z))], on generator steps.
+        gradient_penalty: E[(||grad f(x_hat)|| - 1)^2], with lipschitz="gp" only.
+        val_w_distance: w_distance on `validation_data` real batches, no updates.
+
+    Args:
+        critic: model mapping a batch of samples to scores of shape (batch, 1), no sigmoid.
+        generator: model mapping z of shape (batch, latent_dim) to samples.
+        n_critic: critic iterations per generator iteration (paper: 5).
+        clip_value: c for `lipschitz="clip"` (paper: 0.01).
+        critic_schedule: "paper" (always n_critic) or "reference" (100 critic
+            iterations for the first 25 generator iterations and every 500th, as
+            in the authors' code).
+        lipschitz: "clip" (weight clipping), "gp" (gradient penalty) or "sn"
+            (the critic must contain `keras.layers.SpectralNormalization` layers).
+        gp_weight: lambda of the gradient penalty (10).
+        latent_dim: size of z; read from `generator.latent_dim` or its input when None.
+        seed: seed of the training noise. None draws one from Python's `random`,
+            which `keras.utils.set_random_seed` seeds.
+    """
+
+    def __init__(self, critic, generator, n_critic=5, clip_value=0.01, critic_schedule="paper", lipschitz="clip",
+                 gp_weight=10.0, latent_dim=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(n_critic, bool) or not isinstance(n_critic, (int, np.integer)) or n_critic < 1:
+            raise ValueError(f"n_critic must be an integer >= 1, got n_critic={n_critic!r}")
+        if lipschitz not in LIPSCHITZ:
+            raise ValueError(f"lipschitz must be one of {LIPSCHITZ}, got lipschitz={lipschitz!r}")
+        if critic_schedule not in SCHEDULES:
+            raise ValueError(f"critic_schedule must be one of {SCHEDULES}, got critic_schedule={critic_schedule!r}")
+        if not float(gp_weight) >= 0:
+            raise ValueError(f"gp_weight must be >= 0, got gp_weight={gp_weight!r}")
+        self.critic = critic
+        self.generator = generator
+        self.n_critic = int(n_critic)
+        self.clip_value = float(clip_value)
+        self.clip = WeightClip(clip_value) if lipschitz == "clip" else None  # validates clip_value
+        self.critic_schedule = critic_schedule
+        self.lipschitz = lipschitz
+        self.gp_weight = float(gp_weight)
+        self.latent_dim = self._find_latent_dim(generator, latent_dim)
+        self.seed = int(seed) if seed is not None else random.randint(0, 2**31 - 2)
+        self.sample_seed_generator = keras.random.SeedGenerator(self.seed)
+        self._check_pair()
+        if lipschitz == "sn" and not any(isinstance(layer, keras.layers.SpectralNormalization)
+                                         for layer in critic._flatten_layers()):
+            raise ValueError("lipschitz='sn' needs a critic with keras.layers.SpectralNormalization layers "
+                             "(e.g. DCGANCritic(spectral_norm=True)), got critic without any")
+        if self.clip is not None:  # the optimizer applies it right after each critic update
+            for variable in critic.trainable_variables:
+                variable.constraint = self.clip
+
+        # Model state, saved in .keras files: where Algorithm 1 stands.
+        def counter(name):
+            return self.add_weight(shape=(), dtype="int64", initializer="zeros", trainable=False, name=name,
+                                   aggregation="only_first_replica")
+
+        self.generator_iterations = counter("generator_iterations")
+        self.critic_iterations = counter("critic_iterations")
+        self.critic_iterations_this_round = counter("critic_iterations_this_round")
+        self.w_distance_tracker = keras.metrics.Mean(name="w_distance")
+        self.critic_loss_tracker = keras.metrics.Mean(name="critic_loss")
+        self.generator_loss_tracker = keras.metrics.Mean(name="generator_loss")
+        self.gradient_penalty_tracker = keras.metrics.Mean(name="gradient_penalty")
+        self.built = True
+
+    @staticmethod
+    def _find_latent_dim(generator, latent_dim):
+        if latent_dim is None:
+            latent_dim = getattr(generator, "latent_dim", None)
+        if latent_dim is None and getattr(generator, "inputs", None):
+            latent_dim = generator.inputs[0].shape[-1]
+        if isinstance(latent_dim, bool) or not isinstance(latent_dim, (int, np.integer)) or latent_dim < 1:
+            raise ValueError(f"latent_dim must be a positive integer (pass latent_dim= or give the generator a "
+                             f"latent_dim attribute), got latent_dim={latent_dim!r}")
+        return int(latent_dim)
+
+    def _check_pair(self):
+        """Runs one z through both networks: builds them and proves the shapes fit."""
+        try:
+            fake = self.generator(np.zeros((1, self.latent_dim), "float32"), training=False)
+        except Exception as e:
+            raise ValueError(f"generator does not accept z of shape (batch, {self.latent_dim}): "
+                             f"{str(e).splitlines()[0]}") from None
+        try:
+            scores = self.critic(fake, training=False)
+        except Exception as e:
+            raise ValueError(f"critic does not accept the generator's samples of shape {tuple(fake.shape[1:])}: "
+                             f"{str(e).splitlines()[0]}") from None
+        if tuple(scores.shape) != (1, 1):
+            raise ValueError(f"critic must return one score per sample, shape (batch, 1), got {tuple(scores.shape)}")
+        self.sample_shape = tuple(int(d) for d in fake.shape[1:])
+
+    # ----------------------------------------------------------------- compile
+
+    def compile(self, critic_optimizer=None, generator_optimizer=None, **kwargs):
+        """Sets the two optimizers (defaults: see `default_optimizer`); other kwargs
+        (`jit_compile`, `steps_per_execution`, ...) go to `keras.Model.compile`."""
+        self.critic_optimizer = keras.optimizers.get(critic_optimizer or default_optimizer(self.lipschitz))
+        self.generator_optimizer = keras.optimizers.get(generator_optimizer or default_optimizer(self.lipschitz))
+        if self.critic_optimizer is self.generator_optimizer:
+            raise ValueError("generator_optimizer must be a different object from critic_optimizer")
+        super().compile(**kwargs)
+        # Built now so their variables exist before tracing, for .keras loading and inside tf.cond.
+        self.critic_optimizer.build(self.critic.trainable_variables)
+        self.generator_optimizer.build(self.generator.trainable_variables)
+
+    def get_compile_config(self):
+        return {
+            "critic_optimizer": keras.optimizers.serialize(self.critic_optimizer),
+            "generator_optimizer": keras.optimizers.serialize(self.generator_optimizer),
+            "steps_per_execution": self.steps_per_execution,
+            "jit_compile": self.jit_compile,
+        } if self.compiled else {}
+
+    def compile_from_config(self, config):
+        config = dict(config)
+        for key in ("critic_optimizer", "generator_optimizer"):
+            config[key] = keras.optimizers.deserialize(config[key])
+        self.compile(**config)
+
+    @property
+    def metrics(self):
+        trackers = [self.w_distance_tracker, self.critic_loss_tracker, self.generator_loss_tracker]
+        return trackers + ([self.gradient_penalty_tracker] if self.lipschitz == "gp" else [])
+
+    # ------------------------------------------------------------- algorithm
+
+    def _normal(self, shape, stream, counter, dtype="float32"):
+        """Noise for the *global* batch from a stateless seed (seed, counter, stream).
+
+        Counter-indexed seeds make a resumed run draw exactly the noise of an
+        uninterrupted one, and under tf.distribute each replica takes its slice of
+        the same global draw, so N replicas reproduce a single-device run.
+        """
+        ctx = tf.distribute.get_replica_context()
+        replicas = ctx.num_replicas_in_sync if ctx is not None else 1
+        counter = tf.cast(tf.math.floormod(tf.cast(counter, tf.int64) * 4 + stream, 2**31 - 1), tf.int32)
+        seed = tf.stack([tf.constant(self.seed, tf.int32), counter])
+        local = shape[0]
+        draw = tf.random.stateless_normal if stream != _GP_ALPHA else tf.random.stateless_uniform
+        values = draw([local * replicas] + list(shape[1:]), seed=seed, dtype=dtype)
+        if replicas == 1:
+            return values
+        return values[tf.cast(ctx.replica_id_in_sync_group, tf.int32) * local:][:local]
+
+    def _check_batch(self, real):
+        if tuple(real.shape[1:]) != self.sample_shape:
+            raise ValueError(f"x: real batches have sample shape {tuple(real.shape[1:])} but the generator makes "
+                             f"{self.sample_shape}; resize the data or build the models for that shape")
+
+    @staticmethod
+    def _replicas():
+        return tf.distribute.get_strategy().num_replicas_in_sync
+
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_data=None,
+            shuffle=True, initial_epoch=0, steps_per_epoch=None, validation_steps=None, validation_freq=1, **kwargs):
+        """`keras.Model.fit` over real batches of the user's size m.
+
+        `x` is a `tf.data.Dataset` of batches (images or (images, labels)), or an
+        array of samples with `batch_size` = m. Each fit step consumes n_critic
+        consecutive batches -- one per critic iteration -- and runs one generator
+        iteration, so `steps_per_epoch` counts generator iterations. A final
+        partial batch or group is dropped. `y` is not used.
+        """
+        if y is not None:
+            raise ValueError("y: a WGAN learns from images alone; pass x only")
+        if isinstance(x, tf.data.Dataset):
+            if batch_size is not None:
+                raise ValueError("batch_size: a dataset is already batched; batch it with your m")
+        else:
+            x = self._array_dataset(x, batch_size or 64, shuffle)
+            if validation_data is not None and not isinstance(validation_data, tf.data.Dataset):
+                validation_data = self._array_dataset(validation_data, batch_size or 64, False)
+        x = group_batches(x, self.n_critic, self.distribute_strategy.num_replicas_in_sync)
+        return super().fit(x, epochs=epochs, verbose=verbose, callbacks=callbacks, validation_data=validation_data,
+                           initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
+                           validation_steps=validation_steps, validation_freq=validation_freq, **kwargs)
+
+    @staticmethod
+    def _array_dataset(x, batch_size, shuffle):
+        if isinstance(x, (tuple, list)):
+            x = x[0]
+        if x is None or not hasattr(x, "shape") or len(x) == 0:
+            raise ValueError(f"x must be a non-empty array or a tf.data.Dataset, got {type(x).__name__}")
+        ds = tf.data.Dataset.from_tensor_slices(x)
+        if shuffle:
+            ds = ds.shuffle(len(x), seed=random.randint(0, 2**31 - 1))
+        return ds.batch(batch_size, drop_remainder=True)
+
+    def train_step(self, data):
+        # Every update depends on the input: Keras 3.15 runs a step's data-independent
+        # ops (counters, optimizer.iterations) once more when an iterator of unknown
+        # length runs out at the end of an epoch.
+        with tf.control_dependencies(tf.nest.flatten(data)):
+            return self._train_step(data)
+
+    def _train_step(self, data):
+        rounds = self._real_batches(data)  # n_critic real batches of this replica
+        batch = tf.shape(rounds[0])[0]
+        step = self.critic_iterations.value
+        for k, real in enumerate(rounds):
+            self._critic_step(real, batch, step + k)
+        self.critic_iterations.assign_add(self.n_critic)
+
+        done = self.critic_iterations_this_round.value + self.n_critic
+        needed = tf.cast(critic_iterations_for(self.generator_iterations.value, self.n_critic,
+                                               self.critic_schedule), tf.int64)
+        if self.critic_schedule == "paper":  # every step ends its round
+            self._generator_step(batch, tf.constant(True))
+            self.critic_iterations_this_round.assign(tf.constant(0, tf.int64))
+        else:
+            self._generator_step(batch, done >= needed)
+            self.critic_iterations_this_round.assign(tf.where(done >= needed, tf.constant(0, tf.int64), done))
+        return {m.name: m.result() for m in self.metrics}
+
+    def _real_batches(self, data):
+        real = tf.cast(data[0] if isinstance(data, (tuple, list)) else data, tf.float32)
+        self._check_batch(real)
+        # (n_critic * m_local, ...) in round-major order, see `group_batches`.
+        return tf.split(real, self.n_critic, axis=0)
+
+    def _critic_step(self, real, batch, step):
+        """Algorithm 1, lines 2-8. The fakes come from outside the tape: no
+        generator backward pass is traced or run here."""
+        fake = self.generator(self._normal([batch, self.latent_dim], _CRITIC_Z, step), training=True)
+        with tf.GradientTape() as tape:
+            real_scores = self.critic(real, training=True)
+            fake_scores = self.critic(fake, training=True)
+            w_distance = wasserstein_distance_estimate(real_scores, fake_scores)
+            critic_loss = wasserstein_critic_loss(real_scores, fake_scores)
+            if self.lipschitz == "gp":
+                alpha = self._normal([batch], _GP_ALPHA, step)
+                penalty, _ = gradient_penalty(self.critic, real, fake, alpha=alpha)
+                critic_loss = critic_loss + self.gp_weight * penalty
+                self.gradient_penalty_tracker.update_state(penalty)
+            # Per-replica mean / replicas: the optimizer sums gradients over replicas.
+            scaled = self.critic_optimizer.scale_loss(critic_loss / self._replicas())
+        grads = tape.gradient(scaled, self.critic.trainable_variables)
+        self.critic_optimizer.apply(grads, self.critic.trainable_variables)  # + WeightClip constraints
+        self.w_distance_tracker.update_state(w_distance)
+        self.critic_loss_tracker.update_state(critic_loss)
+
+    def _generator_step(self, batch, keep):
+        """Algorithm 1, lines 9-11, kept only where `keep` is true.
+
+        tf.distribute forbids an optimizer step inside tf.cond, so a round that
+        must not move the generator (the "reference" schedule's 100-iteration
+        critic rounds) computes the update and then restores the old values.
+        """
+        z = self._normal([batch, self.latent_dim], _GENERATOR_Z, self.generator_iterations.value)
+        with tf.GradientTape() as tape:
+            # Only generator variables get gradients: the critic stays frozen.
+            fake_scores = self.critic(self.generator(z, training=True), training=True)
+            generator_loss = wasserstein_generator_loss(fake_scores)
+            scaled = self.generator_optimizer.scale_loss(generator_loss / self._replicas())
+        grads = tape.gradient(scaled, self.generator.trainable_variables)
+        reverted = [] if self.critic_schedule == "paper" else \
+            self.generator.trainable_variables + self.generator_optimizer.variables
+        old = [tf.identity(v.value) for v in reverted]
+        self.generator_optimizer.apply(grads, self.generator.trainable_variables)
+        for variable, value in zip(reverted, old):
+            variable.assign(tf.where(keep, variable.value, value))
+        self.generator_iterations.assign_add(tf.cast(keep, tf.int64))
+        self.generator_loss_tracker.update_state(generator_loss, sample_weight=tf.cast(keep, tf.float32))
+
+    def test_step(self, data):
+        """val_w_distance: E[f(x_val)] - E[f(g(z))] with the current critic, no update."""
+        real = tf.cast(data[0] if isinstance(data, (tuple, list)) else data, tf.float32)
+        self._check_batch(real)
+        z = self._normal([tf.shape(real)[0], self.latent_dim], _EVAL_Z, self.generator_iterations.value)
+        fake = self.generator(z, training=False)
+        real_scores, fake_scores = self.critic(real, training=False), self.critic(fake, training=False)
+        self.w_distance_tracker.update_state(wasserstein_distance_estimate(real_scores, fake_scores))
+        self.critic_loss_tracker.update_state(wasserstein_critic_loss(real_scores, fake_scores))
+        return {m.name: m.result() for m in self.metrics[:2]}
+
+    def call(self, z, training=False):
+        """`gan(z)` is `gan.generator(z)`."""
+        return self.generator(z, training=training)
+
+    def generate(self, n, seed=None, batch_size=256):
+        """`n` samples as a float32 numpy array in the generator's range ([-1, 1] for images).
+
+        `seed` (int) makes the draw reproducible; None advances the model's SeedGenerator.
+        """
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"n must be a positive integer, got n={n!r}")
+        z = keras.random.normal((int(n), self.latent_dim), seed=seed if seed is not None else self.sample_seed_generator)
+        return np.concatenate([keras.ops.convert_to_numpy(self.generator(z[i:i + batch_size], training=False))
+                               for i in range(0, int(n), batch_size)])
+
+    # --------------------------------------------------------- serialization
+
+    def save_own_variables(self, store):
+        super().save_own_variables(store)
+        store["sample_seed_generator"] = self.sample_seed_generator.state
+
+    def load_own_variables(self, store):
+        values = {key: store[key] for key in store.keys()}
+        if "sample_seed_generator" in values:
+            self.sample_seed_generator.state.assign(values.pop("sample_seed_generator"))
+        super().load_own_variables(values)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            critic=keras.saving.serialize_keras_object(self.critic),
+            generator=keras.saving.serialize_keras_object(self.generator),
+            n_critic=self.n_critic,
+            clip_value=self.clip_value,
+            critic_schedule=self.critic_schedule,
+            lipschitz=self.lipschitz,
+            gp_weight=self.gp_weight,
+            latent_dim=self.latent_dim,
+            seed=self.seed,
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("critic", "generator"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
