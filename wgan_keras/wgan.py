@@ -32,6 +32,14 @@ def default_optimizer(lipschitz):
     return keras.optimizers.Adam(learning_rate=1e-4, beta_1=0.0, beta_2=0.9)
 
 
+def _with_loss_scaling(optimizer):
+    """float16 gradients underflow without loss scaling; bfloat16 and float32 need none."""
+    if keras.config.dtype_policy().compute_dtype == "float16" and \
+            not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        return keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer
+
+
 @keras.saving.register_keras_serializable(package="wgan_keras")
 class WGAN(keras.Model):
     """Wasserstein GAN (Arjovsky, Chintala, Bottou 2017).
@@ -138,10 +146,12 @@ class WGAN(keras.Model):
     def compile(self, critic_optimizer=None, generator_optimizer=None, **kwargs):
         """Sets the two optimizers (defaults: see `default_optimizer`); other kwargs
         (`jit_compile`, `steps_per_execution`, ...) go to `keras.Model.compile`."""
-        self.critic_optimizer = keras.optimizers.get(critic_optimizer or default_optimizer(self.lipschitz))
-        self.generator_optimizer = keras.optimizers.get(generator_optimizer or default_optimizer(self.lipschitz))
-        if self.critic_optimizer is self.generator_optimizer:
+        critic_optimizer = keras.optimizers.get(critic_optimizer or default_optimizer(self.lipschitz))
+        generator_optimizer = keras.optimizers.get(generator_optimizer or default_optimizer(self.lipschitz))
+        if critic_optimizer is generator_optimizer:
             raise ValueError("generator_optimizer must be a different object from critic_optimizer")
+        self.critic_optimizer = _with_loss_scaling(critic_optimizer)
+        self.generator_optimizer = _with_loss_scaling(generator_optimizer)
         super().compile(**kwargs)
         # Built now so their variables exist before tracing, for .keras loading and inside tf.cond.
         self.critic_optimizer.build(self.critic.trainable_variables)
@@ -267,8 +277,9 @@ class WGAN(keras.Model):
         generator backward pass is traced or run here."""
         fake = self.generator(self._normal([batch, self.latent_dim], _CRITIC_Z, step), training=True)
         with tf.GradientTape() as tape:
-            real_scores = self.critic(real, training=True)
-            fake_scores = self.critic(fake, training=True)
+            # Scores and losses in float32 whatever the dtype policy.
+            real_scores = tf.cast(self.critic(real, training=True), tf.float32)
+            fake_scores = tf.cast(self.critic(fake, training=True), tf.float32)
             w_distance = wasserstein_distance_estimate(real_scores, fake_scores)
             critic_loss = wasserstein_critic_loss(real_scores, fake_scores)
             if self.lipschitz == "gp":
@@ -293,7 +304,7 @@ class WGAN(keras.Model):
         z = self._normal([batch, self.latent_dim], _GENERATOR_Z, self.generator_iterations.value)
         with tf.GradientTape() as tape:
             # Only generator variables get gradients: the critic stays frozen.
-            fake_scores = self.critic(self.generator(z, training=True), training=True)
+            fake_scores = tf.cast(self.critic(self.generator(z, training=True), training=True), tf.float32)
             generator_loss = wasserstein_generator_loss(fake_scores)
             scaled = self.generator_optimizer.scale_loss(generator_loss / self._replicas())
         grads = tape.gradient(scaled, self.generator.trainable_variables)
@@ -312,7 +323,8 @@ class WGAN(keras.Model):
         self._check_batch(real)
         z = self._normal([tf.shape(real)[0], self.latent_dim], _EVAL_Z, self.generator_iterations.value)
         fake = self.generator(z, training=False)
-        real_scores, fake_scores = self.critic(real, training=False), self.critic(fake, training=False)
+        real_scores = tf.cast(self.critic(real, training=False), tf.float32)
+        fake_scores = tf.cast(self.critic(fake, training=False), tf.float32)
         self.w_distance_tracker.update_state(wasserstein_distance_estimate(real_scores, fake_scores))
         self.critic_loss_tracker.update_state(wasserstein_critic_loss(real_scores, fake_scores))
         return {m.name: m.result() for m in self.metrics[:2]}
