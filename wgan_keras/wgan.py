@@ -155,7 +155,8 @@ class WGAN(keras.Model):
         super().compile(**kwargs)
         # Built now so their variables exist before tracing, for .keras loading and inside tf.cond.
         self.critic_optimizer.build(self.critic.trainable_variables)
-        self.generator_optimizer.build(self.generator.trainable_variables)
+        if self.generator.trainable_variables:
+            self.generator_optimizer.build(self.generator.trainable_variables)
 
     def get_compile_config(self):
         return {
@@ -307,6 +308,10 @@ class WGAN(keras.Model):
             fake_scores = tf.cast(self.critic(self.generator(z, training=True), training=True), tf.float32)
             generator_loss = wasserstein_generator_loss(fake_scores)
             scaled = self.generator_optimizer.scale_loss(generator_loss / self._replicas())
+        if not self.generator.trainable_variables:  # a fixed sampler: only the critic learns (W estimation)
+            self.generator_iterations.assign_add(tf.cast(keep, tf.int64))
+            self.generator_loss_tracker.update_state(generator_loss, sample_weight=tf.cast(keep, tf.float32))
+            return
         grads = tape.gradient(scaled, self.generator.trainable_variables)
         reverted = [] if self.critic_schedule == "paper" else \
             self.generator.trainable_variables + self.generator_optimizer.variables
