@@ -308,17 +308,14 @@ class WGAN(keras.Model):
             fake_scores = tf.cast(self.critic(self.generator(z, training=True), training=True), tf.float32)
             generator_loss = wasserstein_generator_loss(fake_scores)
             scaled = self.generator_optimizer.scale_loss(generator_loss / self._replicas())
-        if not self.generator.trainable_variables:  # a fixed sampler: only the critic learns (W estimation)
-            self.generator_iterations.assign_add(tf.cast(keep, tf.int64))
-            self.generator_loss_tracker.update_state(generator_loss, sample_weight=tf.cast(keep, tf.float32))
-            return
-        grads = tape.gradient(scaled, self.generator.trainable_variables)
-        reverted = [] if self.critic_schedule == "paper" else \
-            self.generator.trainable_variables + self.generator_optimizer.variables
-        old = [tf.identity(v.value) for v in reverted]
-        self.generator_optimizer.apply(grads, self.generator.trainable_variables)
-        for variable, value in zip(reverted, old):
-            variable.assign(tf.where(keep, variable.value, value))
+        if self.generator.trainable_variables:  # else a fixed sampler: only the critic learns (W estimation)
+            grads = tape.gradient(scaled, self.generator.trainable_variables)
+            reverted = [] if self.critic_schedule == "paper" else \
+                self.generator.trainable_variables + self.generator_optimizer.variables
+            old = [tf.identity(v.value) for v in reverted]
+            self.generator_optimizer.apply(grads, self.generator.trainable_variables)
+            for variable, value in zip(reverted, old):
+                variable.assign(tf.where(keep, variable.value, value))
         self.generator_iterations.assign_add(tf.cast(keep, tf.int64))
         self.generator_loss_tracker.update_state(generator_loss, sample_weight=tf.cast(keep, tf.float32))
 
