@@ -1,0 +1,128 @@
+"""Where training data comes from: the bundled MNIST subset, TFDS, image folders, 2-D toys.
+
+Every loader returns one in-memory array: uint8 (N, S, S, C) images already at
+the model's size, or float32 (N, 2) toy points. Keeping the data in memory is
+what makes resumption exact (see `pipeline.epoch_dataset`).
+"""
+import os
+import warnings
+
+import numpy as np
+import tensorflow as tf
+
+from wgan_keras.data.toys import TOYS, sample_toy
+
+BUNDLED = "mnist_4k"
+IMAGE_SIZES = (28, 32, 64)
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
+TOY_POOL = 65536  # toy points drawn once per run (seeded) and reused every epoch
+
+
+def load_bundled():
+    """The 4000 MNIST digits shipped with the package: uint8 (4000, 28, 28, 1)."""
+    with np.load(os.path.join(os.path.dirname(__file__), "mnist_4k.npz")) as f:
+        return f["images"][..., None]
+
+
+def load_tfds(name, data_dir=None, download=False, split="train"):
+    """uint8 (N, H, W, C) images of TFDS dataset `name` (its "image" feature)."""
+    import tensorflow_datasets as tfds  # slow import: only when asked for
+    try:
+        tfds.builder(name, data_dir=data_dir)
+    except tfds.core.registered.DatasetNotFoundError:
+        raise ValueError(f"dataset={name!r} is neither bundled ({BUNDLED}), a toy {TOYS} nor a TFDS dataset") from None
+    try:
+        ds = tfds.load(name, split=split, data_dir=data_dir, download=download)
+    except Exception as e:  # TFDS raises AssertionError, ImportError, network errors, ...
+        why = "is not prepared there" if not download else f"could not be downloaded ({type(e).__name__})"
+        raise ValueError(f"dataset={name!r}: TFDS data {why} (data_dir={data_dir!r}); ways out: --data_dir DIR "
+                         f"with prepared TFDS data, --images FOLDER, or --dataset {BUNDLED} (bundled, offline)") from None
+    if "image" not in ds.element_spec:
+        raise ValueError(f"dataset={name!r} has no 'image' feature (features: {sorted(ds.element_spec)})")
+    batches = [b["image"] for b in ds.batch(1024).as_numpy_iterator()]
+    if not batches:
+        raise ValueError(f"dataset={name!r}: split {split!r} is empty")
+    return np.concatenate(batches)
+
+
+def load_folder(folder, image_size, channels):
+    """All PNG/JPEG files under `folder` (recursively), decoded to `channels` and fit
+    to `image_size` x `image_size`: uint8 (N, S, S, C).
+
+    A corrupt or unreadable file among good ones is skipped and counted, with a
+    single warning naming the first; a folder without one readable image is an error.
+    """
+    if not os.path.isdir(folder):
+        raise ValueError(f"images={folder!r} is not a directory")
+    paths = sorted(os.path.join(root, f) for root, _, files in os.walk(folder) for f in files
+                   if f.lower().endswith(IMAGE_EXTENSIONS))
+    if not paths:
+        raise ValueError(f"images={folder!r} holds no {'/'.join(IMAGE_EXTENSIONS)} files")
+    images, bad = [], []
+    for path in paths:
+        try:
+            with open(path, "rb") as f:
+                image = tf.io.decode_image(f.read(), channels=channels, expand_animations=False)
+            images.append(fit_to_size(image.numpy()[None], image_size)[0])
+        except (tf.errors.OpError, OSError, ValueError):
+            bad.append(path)
+    if not images:
+        raise ValueError(f"images={folder!r}: none of its {len(paths)} image files could be decoded")
+    if bad:
+        warnings.warn(f"images: skipped {len(bad)} of {len(paths)} files that could not be decoded "
+                      f"(first: {bad[0]})", stacklevel=2)
+    return np.stack(images)
+
+
+def load_toy(name, seed):
+    return sample_toy(name, TOY_POOL, seed)
+
+
+def fit_to_size(images, size):
+    """uint8 (N, H, W, C) -> (N, size, size, C).
+
+    Slightly smaller images are zero-padded (MNIST 28 -> 32, as in the paper's
+    DCGAN runs: no interpolation blur); others are centre-cropped to a square and
+    resized with area averaging (antialiased downscaling).
+    """
+    n, h, w, _ = images.shape
+    if h == w == size:
+        return images
+    if h <= size and w <= size and size - min(h, w) <= size // 8:
+        top, left = (size - h) // 2, (size - w) // 2
+        return np.pad(images, [(0, 0), (top, size - h - top), (left, size - w - left), (0, 0)])
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    images = images[:, top:top + side, left:left + side]
+    resized = tf.image.resize(images, (size, size), method="area" if side > size else "bilinear")
+    return np.clip(np.rint(resized.numpy()), 0, 255).astype(np.uint8)
+
+
+def match_channels(images, channels):
+    """uint8 (N, H, W, 1|3) -> (N, H, W, channels): grey tiled to RGB, RGB to luma."""
+    c = images.shape[-1]
+    if c == channels:
+        return images
+    if c == 1 and channels == 3:
+        return np.repeat(images, 3, axis=-1)
+    if c == 3 and channels == 1:
+        return np.rint(tf.image.rgb_to_grayscale(images).numpy()).astype(np.uint8)
+    raise ValueError(f"channels: cannot turn {c}-channel images into channels={channels}")
+
+
+def load_data(config):
+    """The run's training array for a validated `TrainConfig` (see module doc)."""
+    if config.is_toy:
+        return load_toy(config.dataset, config.seed)
+    if config.images:
+        return load_folder(config.images, config.resolved_image_size, config.resolved_channels)
+    images = load_bundled() if config.dataset == BUNDLED else \
+        load_tfds(config.dataset, config.data_dir, config.download)
+    images = match_channels(images, config.channels or images.shape[-1])
+    return fit_to_size(images, config.image_size or _natural_size(images))
+
+
+def _natural_size(images):
+    """The model size for data of unknown --image_size: its own if supported, else the nearest."""
+    side = min(images.shape[1:3])
+    return side if side in IMAGE_SIZES else min(IMAGE_SIZES, key=lambda s: abs(s - side))
