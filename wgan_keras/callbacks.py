@@ -1,0 +1,203 @@
+"""Callbacks of `wgan-train`: metrics log, sample grids, atomic checkpoints, NaN guard.
+
+All of them act on generator iterations (the model's own counter), not on fit
+steps, so their schedule survives resumption and the "reference" critic schedule.
+"""
+import csv
+import math
+import os
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+from tensorflow.core.framework import summary_pb2
+
+from export.atomic import atomic_path
+from wgan_keras.images import save_image_grid, to_uint8
+
+METRICS = ("w_distance", "critic_loss", "generator_loss", "gradient_penalty")
+COLUMNS = ("epoch", "generator_iterations", "critic_iterations") + METRICS + ("wall_time",)
+
+
+def _counter(model, name):
+    return int(keras.ops.convert_to_numpy(getattr(model, name)))
+
+
+def _crossed(model, every, last):
+    """The generator iteration if it is a new multiple of `every`, else None."""
+    gi = _counter(model, "generator_iterations")
+    return gi if gi != last and gi % every == 0 else None
+
+
+class NaNGuard(keras.callbacks.Callback):
+    """Stops training as soon as a logged metric is NaN/Inf.
+
+    `keras.callbacks.TerminateOnNaN` only watches logs["loss"], which a WGAN does
+    not report, and it cannot tell the checkpointer that the weights in memory
+    are now bad; this guard does both (see `Checkpointer`)."""
+
+    def __init__(self):
+        super().__init__()
+        self.tripped = None  # (generator_iterations, metric, value)
+
+    def on_train_batch_end(self, batch, logs=None):
+        for name, value in (logs or {}).items():
+            if not math.isfinite(float(value)):
+                self.tripped = (_counter(self.model, "generator_iterations"), name, float(value))
+                self.model.stop_training = True
+                return
+
+
+class Checkpointer(keras.callbacks.Callback):
+    """Writes `path` (a .keras file) atomically every `every` generator iterations,
+    and never with non-finite weights: the last good checkpoint stays in place."""
+
+    def __init__(self, path, every, guard):
+        super().__init__()
+        self.path, self.every, self.guard = path, every, guard
+        self.last = None
+        self.saved_at = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        gi = _crossed(self.model, self.every, self.last)
+        if gi is not None:
+            self.save()
+
+    def save(self):
+        if self.guard.tripped or not all(np.isfinite(keras.ops.convert_to_numpy(w)).all() for w in self.model.weights
+                                         if keras.backend.standardize_dtype(w.dtype).startswith("float")):
+            return False
+        with atomic_path(self.path) as tmp:
+            self.model.save(tmp)
+        self.last = self.saved_at = _counter(self.model, "generator_iterations")
+        return True
+
+
+class MetricsLogger(keras.callbacks.Callback):
+    """Every `every` generator iterations: one metrics.csv row and TensorBoard scalars.
+
+    Keras reports running means over the epoch so far; differencing two of them
+    gives the mean over just the last window, so rows are not smoothed by the epoch.
+    """
+
+    def __init__(self, csv_path, every, writer):
+        super().__init__()
+        self.csv_path, self.every, self.writer = csv_path, every, writer
+        self.last = None
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch, self.sums, self.steps = epoch, {}, 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        logs = logs or {}
+        gi = _crossed(self.model, self.every, self.last)
+        if gi is None:
+            return
+        self.last = gi
+        steps = batch + 1
+        row = {"epoch": self.epoch, "generator_iterations": gi,
+               "critic_iterations": _counter(self.model, "critic_iterations"), "wall_time": round(time.time(), 3)}
+        for name in METRICS:
+            if name in logs:
+                total = float(logs[name]) * steps
+                row[name] = (total - self.sums.get(name, 0.0)) / (steps - self.steps)
+                self.sums[name] = total
+        self.steps = steps
+        new = not os.path.exists(self.csv_path)
+        with open(self.csv_path, "a", newline="") as f:
+            out = csv.DictWriter(f, COLUMNS)
+            if new:
+                out.writeheader()
+            out.writerow(row)
+        with self.writer.as_default(step=gi):
+            for name in METRICS:
+                if name in row:
+                    _scalar(name, row[name])
+
+
+class Sampler(keras.callbacks.Callback):
+    """Every `every` generator iterations: g(z) for a fixed z as samples/gen_%06d.png
+    (a scatter over the real points for 2-D toys) and a TensorBoard image."""
+
+    def __init__(self, folder, every, z, writer, real_points=None):
+        super().__init__()
+        self.folder, self.every, self.z, self.writer, self.real = folder, every, z, writer, real_points
+        self.last = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        gi = _crossed(self.model, self.every, self.last)
+        if gi is not None:
+            self.write(gi)
+
+    def write(self, gi):
+        self.last = gi
+        fake = keras.ops.convert_to_numpy(self.model.generator(self.z, training=False)).astype(np.float32)
+        path = os.path.join(self.folder, f"gen_{gi:06d}.png")
+        if fake.ndim == 4:
+            save_image_grid(path, fake)
+            with self.writer.as_default(step=gi):
+                _images("samples", to_uint8(fake[:16]))
+        else:
+            scatter_png(path, self.real, fake, f"generator iteration {gi}")
+        return path
+
+
+def _summary(tag, tensor, plugin):
+    """tf.summary.scalar/image need the tensorboard package; the core op and the
+    plugin's metadata write the same event records without it."""
+    metadata = summary_pb2.SummaryMetadata()
+    metadata.plugin_data.plugin_name = plugin
+    tf.summary.write(tag, tensor, metadata=metadata)
+
+
+def _scalar(tag, value):
+    _summary(tag, tf.constant(value, tf.float32), "scalars")
+
+
+def _images(tag, images):
+    """uint8 (N, H, W, C) -> TensorBoard's image summary: [width, height, png...]."""
+    pngs = [tf.io.encode_png(image) for image in images]
+    h, w = images.shape[1:3]
+    _summary(tag, tf.stack([tf.as_string(w), tf.as_string(h)] + pngs), "images")
+
+
+def _pyplot():
+    import matplotlib
+    matplotlib.use("Agg")  # files only, no display
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def scatter_png(path, real, fake, title):
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(4, 4))
+    if real is not None:
+        ax.scatter(real[:, 0], real[:, 1], s=2, c="tab:blue", alpha=0.3, label="real")
+    ax.scatter(fake[:, 0], fake[:, 1], s=2, c="tab:orange", label="generated")
+    ax.set_title(title)
+    ax.legend(loc="upper right", markerscale=4)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
+    plt.close(fig)
+
+
+def plot_w_estimate(csv_path, png_path):
+    """The paper's Figure 3 for this run: the critic's W estimate against generator iterations."""
+    if not os.path.exists(csv_path):
+        return None
+    with open(csv_path, newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r.get("w_distance")]
+    if not rows:
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot([int(r["generator_iterations"]) for r in rows], [float(r["w_distance"]) for r in rows])
+    ax.set_xlabel("generator iterations")
+    ax.set_ylabel("Wasserstein estimate")
+    ax.grid(alpha=0.3)
+    with atomic_path(png_path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
+    plt.close(fig)
+    return png_path
