@@ -152,7 +152,8 @@ class WGAN(keras.Model):
             raise ValueError("generator_optimizer must be a different object from critic_optimizer")
         self.critic_optimizer = _with_loss_scaling(critic_optimizer)
         self.generator_optimizer = _with_loss_scaling(generator_optimizer)
-        super().compile(**kwargs)
+        # optimizer=None: Keras's default "rmsprop" would be a third, unused optimizer in every checkpoint.
+        super().compile(optimizer=None, **kwargs)
         # Built now so their variables exist before tracing, for .keras loading and inside tf.cond.
         self.critic_optimizer.build(self.critic.trainable_variables)
         if self.generator.trainable_variables:
@@ -265,7 +266,7 @@ class WGAN(keras.Model):
         else:
             self._generator_step(batch, done >= needed)
             self.critic_iterations_this_round.assign(tf.where(done >= needed, tf.constant(0, tf.int64), done))
-        return {m.name: m.result() for m in self.metrics}
+        return self._logs(self.metrics)
 
     def _real_batches(self, data):
         real = tf.cast(data[0] if isinstance(data, (tuple, list)) else data, tf.float32)
@@ -329,7 +330,15 @@ class WGAN(keras.Model):
         fake_scores = tf.cast(self.critic(fake, training=False), tf.float32)
         self.w_distance_tracker.update_state(wasserstein_distance_estimate(real_scores, fake_scores))
         self.critic_loss_tracker.update_state(wasserstein_critic_loss(real_scores, fake_scores))
-        return {m.name: m.result() for m in self.metrics[:2]}
+        return self._logs(self.metrics[:2])
+
+    @staticmethod
+    def _logs(metrics):
+        logs = {m.name: m.result() for m in metrics}
+        if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
+            # Keras 3.15 reduces multi-worker logs with strategy.reduce(MEAN, axis=0): rank 1 needed.
+            logs = {name: tf.reshape(value, [1]) for name, value in logs.items()}
+        return logs
 
     def call(self, z, training=False):
         """`gan(z)` is `gan.generator(z)`."""
