@@ -1,0 +1,142 @@
+"""Generator export: load a generator, write it as a SavedModel with a `generate`
+signature, and (through `export.tflite`) as fixed-batch TFLite files.
+
+Every function here is pure: it returns bytes, a path or a dict. The CLI
+(`export.main`) adds flags, atomic publishing and printing.
+
+The contract an app relies on (also in docs/export.md and the JSON sidecar):
+    signature "generate": input  "z"      float32[batch, latent_dim]
+                          output "images" float32[batch, H, W, C] in [-1, 1]
+                          output "pixels" uint8[batch, H, W, C] in [0, 255]
+"""
+import json
+import os
+import tempfile
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+import wgan_keras  # noqa: F401  (registers the model classes for .keras loading)
+
+SIGNATURE = "generate"
+INPUT = "z"
+OUTPUTS = ("images", "pixels")
+METADATA_FILE = "wgan_export.json"
+FORMATS = ("saved_model", "tflite")
+
+
+class ExportError(ValueError):
+    """A bad input the user can fix (wrong file, a critic, an existing output): one line."""
+
+
+def load_generator(source):
+    """A WGAN, a generator, or a path to either's `.keras` file -> the generator model.
+
+    Raises ExportError (one line) for a missing or corrupt file, or a model that
+    is not an image generator (e.g. a critic).
+    """
+    if isinstance(source, (str, os.PathLike)):
+        path = os.fspath(source)
+        if not os.path.isfile(path):
+            raise ExportError(f"checkpoint not found: {path}")
+        try:
+            model = keras.saving.load_model(path, compile=False)
+        except Exception as e:  # zip errors, unknown classes, truncated files
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            raise ExportError(f"cannot load {path} as a Keras model: {first[:200]}") from None
+    else:
+        model = source
+    generator = getattr(model, "generator", model)
+    if not isinstance(generator, keras.Model):
+        raise ExportError(f"expected a WGAN or a generator keras.Model, got {type(model).__name__}")
+    describe(generator)  # validates
+    return generator
+
+
+def describe(generator):
+    """{'latent_dim', 'image_shape'} of an image generator, or ExportError."""
+    inputs = getattr(generator, "inputs", None)
+    outputs = getattr(generator, "outputs", None)
+    if not inputs or not outputs or len(inputs) != 1 or len(outputs) != 1:
+        raise ExportError(f"{generator.name}: expected a generator with one input z and one image output")
+    in_shape, out_shape = tuple(inputs[0].shape), tuple(outputs[0].shape)
+    if len(in_shape) != 2:
+        raise ExportError(f"{generator.name} takes inputs of shape {in_shape[1:]}, not a latent vector: "
+                          f"is it a critic? export the generator (or the WGAN)")
+    if len(out_shape) != 4 or out_shape[-1] not in (1, 3) or None in out_shape[1:]:
+        raise ExportError(f"{generator.name} returns shape {out_shape[1:]}, not images (H, W, 1|3): "
+                          f"only image generators can be exported")
+    return {"latent_dim": int(in_shape[1]), "image_shape": [int(d) for d in out_shape[1:]]}
+
+
+def to_pixels(images):
+    """In-graph twin of `export.png.to_uint8`: [-1, 1] -> uint8 [0, 255] (round half to even, clip)."""
+    pixels = tf.clip_by_value(tf.round((tf.cast(images, tf.float32) + 1.0) * 127.5), 0.0, 255.0)
+    return tf.cast(pixels, tf.uint8)
+
+
+def generate_fn(generator):
+    """The endpoint: z -> {"images", "pixels"}; inference mode (BatchNorm moving statistics)."""
+    def generate(z):
+        images = tf.cast(generator(z, training=False), tf.float32)
+        return {"images": images, "pixels": to_pixels(images)}
+    return generate
+
+
+def metadata(generator, batch_size=None, **extra):
+    info = describe(generator)
+    info.update(signature=SIGNATURE, input=INPUT, outputs=list(OUTPUTS), batch_size=batch_size,
+                images_range=[-1.0, 1.0], pixels_dtype="uint8", latent_prior="normal(0, 1)", **extra)
+    return info
+
+
+def write_saved_model(generator, path, batch_size=None):
+    """Writes a SavedModel with the `generate` signature (dynamic batch when None)
+    and `wgan_export.json` inside its folder; returns `path`. Not atomic: see
+    `export.main` for publishing."""
+    latent_dim = describe(generator)["latent_dim"]
+    archive = keras.export.ExportArchive()
+    archive.track(generator)
+    archive.add_endpoint(SIGNATURE, generate_fn(generator),
+                         input_signature=[tf.TensorSpec([batch_size, latent_dim], tf.float32, name=INPUT)])
+    archive.write_out(path, verbose=False)
+    with open(os.path.join(path, METADATA_FILE), "w") as f:
+        json.dump(metadata(generator, batch_size), f, indent=2)
+    return path
+
+
+def read_metadata(saved_model_dir):
+    with open(os.path.join(saved_model_dir, METADATA_FILE)) as f:
+        return json.load(f)
+
+
+def latent_vectors(n, latent_dim, seed=0):
+    """The fixed evaluation latents: N(0, 1) from numpy's PCG64 with `seed`."""
+    return np.random.default_rng(seed).standard_normal((n, latent_dim)).astype(np.float32)
+
+
+def keras_images(generator, z, batch_size=256):
+    return np.concatenate([keras.ops.convert_to_numpy(generator(z[i:i + batch_size], training=False))
+                           for i in range(0, len(z), batch_size)]).astype(np.float32)
+
+
+def run_saved_model(path, z):
+    """Loads a SavedModel and runs its `generate` signature -> dict of numpy outputs."""
+    fn = tf.saved_model.load(path).signatures[SIGNATURE]
+    return {k: v.numpy() for k, v in fn(**{INPUT: tf.constant(z, tf.float32)}).items()}
+
+
+def export(source, fmt="tflite", quantize="float32", batch_size=None, **options):
+    """One call for the CLI: a generator (or checkpoint) -> bytes (tflite) or a
+    SavedModel folder in a temporary directory (saved_model). Returns (generator, payload)."""
+    generator = load_generator(source)
+    if fmt == "saved_model":
+        if quantize != "float32":
+            raise ExportError(f"--quantize {quantize} applies to tflite only; a SavedModel is float32")
+        path = os.path.join(tempfile.mkdtemp(prefix="wgan-export-"), "saved_model")
+        return generator, write_saved_model(generator, path, batch_size)
+    if fmt == "tflite":
+        from export.tflite import convert
+        return generator, convert(generator, quantize, batch_size=batch_size or 1, **options)
+    raise ExportError(f"--format must be one of {FORMATS}, got {fmt!r}")
