@@ -71,8 +71,11 @@ def describe(generator):
 
 
 def to_pixels(images):
-    """In-graph twin of `export.png.to_uint8`: [-1, 1] -> uint8 [0, 255] (round half to even, clip)."""
-    pixels = tf.clip_by_value(tf.round((tf.cast(images, tf.float32) + 1.0) * 127.5), 0.0, 255.0)
+    """In-graph twin of `export.png.to_uint8`: [-1, 1] -> uint8 [0, 255] (round half up, clip).
+
+    Floor-by-cast instead of tf.round: under full-integer quantization ROUND broke the
+    pixels output (a constant), while add/mul/clip/cast quantize cleanly."""
+    pixels = tf.clip_by_value(tf.cast(images, tf.float32) * 127.5 + 128.0, 0.0, 255.0)
     return tf.cast(pixels, tf.uint8)
 
 
