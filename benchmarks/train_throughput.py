@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""Training throughput of wgan_keras vs a plain PyTorch loop (GitHub issue 5).
+
+Both train "DCGAN-32" (generator z(128) -> Dense 4*4*256 -> 3 ConvT -> 32x32x1,
+critic 3 Conv(4x4, s2) -> Dense 1) with batch m=64, n_critic=5, RMSProp(5e-5)
+and weight clipping at 0.01, on random data in [-1, 1]. Every round runs the
+PyTorch baseline (/work/shared/baselines/torch_wgan_baseline.py) and then each
+Keras variant, each in its own subprocess so that their thread pools never run
+at the same time; the ratio of each variant to the torch run of the *same round*
+is reported, and the median over rounds. The machine is shared: compare ratios.
+
+Variants are names joined by "+": "graph" (tf.function, no XLA), "xla"
+(jit_compile=True), "spe<N>" (steps_per_execution=N), "intra<N>"/"inter<N>"
+(tf.config.threading), "default" (whatever WGAN.compile picks by default).
+
+    TF_CPP_MIN_LOG_LEVEL=2 python benchmarks/train_throughput.py --rounds 3 \
+        --variants graph,xla,default --json /tmp/throughput.json
+
+It also reports effective GFLOP/s of one generator iteration (FLOPs counted
+analytically from the layer shapes, see `flops_per_generator_iteration`) and
+the fp32 matmul peak measured in the same run.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+BASELINE = os.environ.get("WGAN_TORCH_BASELINE", "/work/shared/baselines/torch_wgan_baseline.py")
+BATCH, N_CRITIC, LATENT, CLIP, LR = 64, 5, 128, 0.01, 5e-5
+
+
+# ----------------------------------------------------------------- FLOP count
+
+def forward_macs(model):
+    """Multiply-accumulates of one forward pass of one sample through Dense/Conv2D/Conv2DTranspose."""
+    import keras
+    macs = 0
+    for layer in model._flatten_layers(include_self=False):
+        if isinstance(layer, keras.layers.Dense):
+            macs += int(layer.kernel.shape[0]) * int(layer.kernel.shape[1])
+        elif isinstance(layer, keras.layers.Conv2DTranspose):  # every input pixel scatters a k*k*Cout patch
+            kh, kw, cout, cin = layer.kernel.shape
+            h, w = layer.input.shape[1:3]
+            macs += h * w * kh * kw * cin * cout
+        elif isinstance(layer, keras.layers.Conv2D):
+            kh, kw, cin, cout = layer.kernel.shape
+            h, w = layer.output.shape[1:3]
+            macs += h * w * kh * kw * cin * cout
+    return int(macs)
+
+
+def flops_per_generator_iteration(generator, critic, batch=BATCH, n_critic=N_CRITIC):
+    """FLOPs (2 per MAC) of one generator iteration of Algorithm 1, convolutions and dense layers only.
+
+    Backward of a layer = 2x its forward (input gradient + weight gradient), 1x where
+    only the input gradient is needed (the frozen critic in the generator step).
+    Critic iteration: G fwd on m + critic fwd on 2m + critic bwd on 2m.
+    Generator iteration: G fwd + critic fwd + critic input-bwd + G bwd, on m.
+    """
+    g, c = 2 * forward_macs(generator), 2 * forward_macs(critic)
+    critic_step = batch * (g + 2 * c + 2 * 2 * c)
+    generator_step = batch * (g + c + c + 2 * g)
+    return n_critic * critic_step + generator_step
+
+
+# -------------------------------------------------------------------- workers
+
+def configure_threads(variant):
+    import tensorflow as tf
+    for part in variant.split("+"):
+        if part.startswith("intra"):
+            tf.config.threading.set_intra_op_parallelism_threads(int(part[5:]))
+        elif part.startswith("inter"):
+            tf.config.threading.set_inter_op_parallelism_threads(int(part[5:]))
+
+
+def keras_worker(variant, iters, warmup):
+    import numpy as np
+    import tensorflow as tf
+    configure_threads(variant)
+    import keras
+    from wgan_keras.models import DCGANCritic, DCGANGenerator
+    from wgan_keras.wgan import WGAN
+
+    parts = variant.split("+")
+    kwargs = {}
+    if "graph" in parts:
+        kwargs["jit_compile"] = False
+    if "xla" in parts:
+        kwargs["jit_compile"] = True
+    spe = 1
+    for part in parts:
+        if part.startswith("spe"):
+            spe = int(part[3:])
+            kwargs["steps_per_execution"] = spe
+    keras.utils.set_random_seed(0)
+    generator = DCGANGenerator(latent_dim=LATENT, image_shape=(32, 32, 1), base_filters=64)
+    critic = DCGANCritic((32, 32, 1), base_filters=64)
+    gan = WGAN(critic, generator, n_critic=N_CRITIC, clip_value=CLIP, seed=0)
+    gan.compile(critic_optimizer=keras.optimizers.RMSprop(LR, rho=0.99, epsilon=1e-8),
+                generator_optimizer=keras.optimizers.RMSprop(LR, rho=0.99, epsilon=1e-8), **kwargs)
+    data = np.random.default_rng(0).uniform(-1, 1, (BATCH * N_CRITIC * 20, 32, 32, 1)).astype("float32")
+    ds = tf.data.Dataset.from_tensor_slices(data).batch(BATCH, drop_remainder=True).repeat()
+    warmup = max(spe, -(-warmup // spe) * spe)
+    iters = max(spe, -(-iters // spe) * spe)
+    gan.fit(ds, epochs=1, steps_per_epoch=warmup, verbose=0)  # trace + compile
+    start = time.perf_counter()
+    gan.fit(ds, epochs=1, steps_per_epoch=iters, verbose=0)
+    dt = time.perf_counter() - start
+    flops = flops_per_generator_iteration(generator, critic)
+    print(json.dumps({"framework": "keras", "variant": variant, "jit_compile": bool(gan.jit_compile),
+                      "steps_per_execution": spe, "iters": iters, "gen_iters_per_s": iters / dt,
+                      "gflop_per_iter": flops / 1e9, "gflops": flops / 1e9 * iters / dt}))
+
+
+def peak_worker(n=2048, reps=10):
+    """fp32 matmul peak of TensorFlow (oneDNN/Eigen) on this machine, best of `reps`."""
+    import tensorflow as tf
+    a = tf.random.normal((n, n))
+    b = tf.random.normal((n, n))
+    mm = tf.function(lambda a, b: tf.matmul(a, b))
+    mm(a, b).numpy()
+    best = float("inf")
+    for _ in range(reps):
+        start = time.perf_counter()
+        mm(a, b).numpy()
+        best = min(best, time.perf_counter() - start)
+    print(json.dumps({"framework": "matmul", "n": n, "gflops": 2 * n ** 3 / best / 1e9}))
+
+
+def run_child(args, timeout):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    proc = subprocess.run([sys.executable] + args, capture_output=True, text=True, timeout=timeout, env=env)
+    for line in reversed(proc.stdout.strip().splitlines()):
+        if line.startswith("{"):
+            return json.loads(line)
+    raise RuntimeError(f"{args} failed:\n{proc.stderr[-3000:]}")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--iters", type=int, default=10, help="timed generator iterations per run")
+    p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--variants", default="graph,xla,default", help="comma-separated Keras variants")
+    p.add_argument("--json", help="write all runs and the summary here")
+    p.add_argument("--worker", help=argparse.SUPPRESS)
+    p.add_argument("--timeout", type=float, default=1200)
+    a = p.parse_args()
+    if a.worker == "peak":
+        return peak_worker()
+    if a.worker:
+        return keras_worker(a.worker, a.iters, a.warmup)
+
+    here = os.path.abspath(__file__)
+    variants = a.variants.split(",")
+    peak = run_child([here, "--worker", "peak"], a.timeout)
+    runs = []
+    for r in range(a.rounds):
+        torch_run = run_child([BASELINE, "--iters", str(a.iters), "--warmup", str(a.warmup), "--batch", str(BATCH),
+                               "--n_critic", str(N_CRITIC), "--clip", str(CLIP), "--lr", str(LR)], a.timeout)
+        torch_run["round"] = r
+        runs.append(torch_run)
+        print(f"round {r}: torch {torch_run['gen_iters_per_s']:.3f} it/s", flush=True)
+        for v in variants:
+            run = run_child([here, "--worker", v, "--iters", str(a.iters), "--warmup", str(a.warmup)], a.timeout)
+            run["round"] = r
+            run["ratio"] = run["gen_iters_per_s"] / torch_run["gen_iters_per_s"]
+            runs.append(run)
+            print(f"round {r}: {v} {run['gen_iters_per_s']:.3f} it/s, ratio {run['ratio']:.2f}", flush=True)
+    peak2 = run_child([here, "--worker", "peak"], a.timeout)
+    peak_gflops = max(peak["gflops"], peak2["gflops"])
+
+    torch_runs = [r for r in runs if r["framework"] == "torch"]
+    gflop_per_iter = next(r["gflop_per_iter"] for r in runs if r["framework"] == "keras")
+    summary = [{"variant": "torch", "median_gen_iters_per_s": statistics.median(r["gen_iters_per_s"] for r in torch_runs),
+                "median_ratio": 1.0}]
+    for v in variants:
+        vr = [r for r in runs if r.get("variant") == v]
+        summary.append({"variant": v, "jit_compile": vr[0]["jit_compile"],
+                        "median_gen_iters_per_s": statistics.median(r["gen_iters_per_s"] for r in vr),
+                        "median_ratio": statistics.median(r["ratio"] for r in vr),
+                        "ratios": [round(r["ratio"], 3) for r in vr]})
+    for s in summary:
+        s["gflops"] = s["median_gen_iters_per_s"] * gflop_per_iter
+        s["fraction_of_peak"] = s["gflops"] / peak_gflops
+
+    print(f"\nDCGAN-32, m={BATCH}, n_critic={N_CRITIC}, {a.rounds} rounds x {a.iters} generator iterations, "
+          f"{gflop_per_iter:.1f} GFLOP per generator iteration, fp32 matmul peak {peak_gflops:.1f} GFLOP/s")
+    print(f"{'variant':<24} {'it/s (median)':>14} {'ratio vs torch':>15} {'GFLOP/s':>8} {'% peak':>7}  ratios")
+    for s in summary:
+        print(f"{s['variant']:<24} {s['median_gen_iters_per_s']:>14.3f} {s['median_ratio']:>15.2f} "
+              f"{s['gflops']:>8.1f} {100 * s['fraction_of_peak']:>6.1f}%  {s.get('ratios', '')}")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"runs": runs, "summary": summary, "matmul_peak_gflops": peak_gflops,
+                       "gflop_per_generator_iteration": gflop_per_iter, "rounds": a.rounds, "iters": a.iters,
+                       "variants": variants, "date": time.strftime("%Y-%m-%d %H:%M:%S")}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
