@@ -121,14 +121,15 @@ class Sampler(keras.callbacks.Callback):
     """Every `every` generator iterations: g(z) for a fixed z as samples/gen_%06d.png
     (a scatter over the real points for 2-D toys) and a TensorBoard image."""
 
-    def __init__(self, folder, every, z, writer, real_points=None):
+    def __init__(self, folder, every, z, writer, guard, real_points=None):
         super().__init__()
         self.folder, self.every, self.z, self.writer, self.real = folder, every, z, writer, real_points
+        self.guard = guard
         self.last = None
 
     def on_train_batch_end(self, batch, logs=None):
         gi = _crossed(self.model, self.every, self.last)
-        if gi is not None:
+        if gi is not None and not self.guard.tripped:  # no grids of NaNs
             self.write(gi)
 
     def write(self, gi):

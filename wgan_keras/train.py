@@ -9,6 +9,7 @@ import csv
 import json
 import math
 import os
+import warnings
 
 import keras
 import numpy as np
@@ -144,7 +145,7 @@ def train(config, workdir, callbacks=(), verbose="auto"):
         (1024 if config.is_toy else NUM_SAMPLES, config.latent_dim)).astype(np.float32)
     guard = NaNGuard()
     saver = Checkpointer(checkpoint, config.checkpoint_every, guard)
-    sampler = Sampler(os.path.join(workdir, "samples"), config.sample_every, z, writer,
+    sampler = Sampler(os.path.join(workdir, "samples"), config.sample_every, z, writer, guard,
                       data[:4096] if config.is_toy else None)
     logger = MetricsLogger(csv_path, config.log_every, writer)
     for callback in (saver, sampler, logger):
@@ -152,6 +153,8 @@ def train(config, workdir, callbacks=(), verbose="auto"):
     stoppers = [_StopAt(config.generator_iters)] if config.generator_iters and config.critic_schedule != "paper" else []
     all_callbacks = [guard, saver, sampler, logger, *stoppers, *callbacks]
 
+    # WGAN.fit does not forward shuffle=False; our epochs are shuffled by `epoch_dataset`.
+    warnings.filterwarnings("ignore", message="`shuffle=True` was passed")
     target = _target_steps(config, spe)
     done = int(keras.ops.convert_to_numpy(model.critic_iterations)) // config.n_critic
     while done < target and not model.stop_training:

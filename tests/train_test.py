@@ -1,0 +1,201 @@
+"""End-to-end runs of `train` and `wgan-train`: outputs, resumption, divergence, user errors."""
+import csv
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_datasets as tfds
+
+from wgan_keras.config import TrainConfig
+from wgan_keras.train import train
+
+# Tiny models; mnist_4k with m=400, n_critic=2 gives 5 steps per epoch, so runs cross epochs.
+TINY = dict(base_filters=8, latent_dim=8, batch_size=400, n_critic=2, sample_every=2, checkpoint_every=2,
+            log_every=1, generator_iters=7)
+
+
+def tiny(**overrides):
+    return TrainConfig(**{**TINY, **overrides})
+
+
+def decode(path):
+    return tf.io.decode_png(tf.io.read_file(path)).numpy()
+
+
+def rows(workdir):
+    with open(os.path.join(workdir, "metrics.csv"), newline="") as f:
+        return list(csv.DictReader(f))
+
+
+class _Interrupt(keras.callbacks.Callback):
+    """Kills a run right after generator iteration `at`, like Ctrl-C or a preempted VM."""
+
+    def __init__(self, at, action=None):
+        super().__init__()
+        self.at, self.action = at, action
+
+    def on_train_batch_end(self, batch, logs=None):
+        if int(self.model.generator_iterations.numpy()) == self.at:
+            if self.action:
+                self.action(self.model)
+            else:
+                raise KeyboardInterrupt
+
+
+def test_bundled_run_writes_everything(tmp_path):
+    workdir = str(tmp_path / "run")
+    model = train(tiny(), workdir, verbose=0)
+    assert int(model.generator_iterations.numpy()) == 7 and int(model.critic_iterations.numpy()) == 14
+    for name in ("checkpoint.keras", "config.json", "metrics.csv", "w_estimate.png"):
+        assert os.path.getsize(os.path.join(workdir, name)) > 0, name
+    assert sorted(os.listdir(os.path.join(workdir, "samples"))) == \
+        ["gen_000002.png", "gen_000004.png", "gen_000006.png", "gen_000007.png"]
+    assert decode(os.path.join(workdir, "samples", "gen_000004.png")).shape == (8 * 30 + 2, 8 * 30 + 2, 1)
+    assert decode(os.path.join(workdir, "w_estimate.png")).shape[-1] in (3, 4)
+    table = rows(workdir)
+    assert {"epoch", "generator_iterations", "w_distance", "critic_loss", "generator_loss", "wall_time"} <= set(table[0])
+    assert [int(r["generator_iterations"]) for r in table] == list(range(1, 8))
+    assert [int(r["epoch"]) for r in table] == [0] * 5 + [1] * 2
+    assert all(np.isfinite(float(r["w_distance"])) for r in table)
+    assert any(f.startswith("events.out.tfevents") for f in os.listdir(os.path.join(workdir, "tensorboard")))
+    assert not [f for f in os.listdir(workdir) if f.startswith(".tmp")]  # no atomic-write leftovers
+    # Rerun with more iterations: it extends the run, counters continue rather than restart.
+    model = train(tiny(generator_iters=9), workdir, verbose=0)
+    assert int(model.generator_iterations.numpy()) == 9
+    assert [int(r["generator_iterations"]) for r in rows(workdir)] == list(range(1, 10))
+
+
+def test_interrupted_run_resumes_to_the_same_weights(tmp_path):
+    reference = train(tiny(), str(tmp_path / "straight"), verbose=0)
+    workdir = str(tmp_path / "interrupted")
+    with pytest.raises(KeyboardInterrupt):  # killed at 5; the checkpoint is from 4
+        train(tiny(), workdir, callbacks=[_Interrupt(5)], verbose=0)
+    saved = keras.saving.load_model(os.path.join(workdir, "checkpoint.keras"))
+    assert int(saved.generator_iterations.numpy()) == 4
+    resumed = train(tiny(), workdir, verbose=0)  # the same command again
+    assert int(resumed.generator_iterations.numpy()) == 7
+    for a, b in zip(reference.weights, resumed.weights):
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b), atol=1e-6,
+                                   err_msg=a.path)
+    # metrics.csv continues from the checkpoint: no duplicated or missing iterations
+    assert [int(r["generator_iterations"]) for r in rows(workdir)] == list(range(1, 8))
+
+
+def test_divergence_stops_and_keeps_the_last_good_checkpoint(tmp_path):
+    workdir = str(tmp_path / "run")
+
+    def poison(model):
+        model.critic.weights[0].assign(np.full(model.critic.weights[0].shape, np.nan, "float32"))
+
+    with pytest.raises(FloatingPointError, match="diverged.*kept the last good"):
+        train(tiny(lipschitz="gp", checkpoint_every=1), workdir, callbacks=[_Interrupt(3, poison)], verbose=0)
+    kept = keras.saving.load_model(os.path.join(workdir, "checkpoint.keras"))
+    assert int(kept.generator_iterations.numpy()) == 3  # saved before the poison; 4 was refused
+    assert all(np.isfinite(keras.ops.convert_to_numpy(w)).all() for w in kept.critic.weights)
+
+
+def test_tfds_mock_and_image_folder_runs(tmp_path):
+    with tfds.testing.mock_data(num_examples=64):
+        model = train(tiny(dataset="mnist", batch_size=16, n_critic=2, generator_iters=2, image_size=32),
+                      str(tmp_path / "tfds"), verbose=0)
+    assert model.sample_shape == (32, 32, 1)
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(8):
+        (folder / f"{i}.jpg").write_bytes(tf.io.encode_jpeg(rng.integers(0, 256, (50, 40, 3), np.uint8)).numpy())
+    workdir = str(tmp_path / "folder")
+    model = train(tiny(images=str(folder), image_size=28, channels=3, batch_size=4, n_critic=2, generator_iters=2),
+                  workdir, verbose=0)
+    assert model.sample_shape == (28, 28, 3)
+    assert decode(os.path.join(workdir, "samples", "gen_000002.png")).shape == (8 * 30 + 2, 8 * 30 + 2, 3)
+
+
+def test_toy_run(tmp_path):
+    model = train(tiny(dataset="ring8", batch_size=64, n_critic=5, generator_iters=2, latent_dim=2, mlp_units=16),
+                  str(tmp_path / "toy"), verbose=0)
+    assert model.sample_shape == (2,)
+    assert decode(str(tmp_path / "toy" / "samples" / "gen_000002.png")).ndim == 3
+
+
+@pytest.mark.parametrize("field, value", [
+    ("n_critic", 0), ("learning_rate", 0.0), ("clip_value", 0.0), ("latent_dim", 10**9), ("batch_size", -1),
+    ("image_size", 30), ("lipschitz", "l2"), ("architecture", "resnet"), ("learning_rate", float("nan")),
+])
+def test_validate_names_the_field_and_value(field, value):
+    with pytest.raises(ValueError, match=f"{field}={value!r}".replace("(", r"\(").replace(")", r"\)")):
+        dataclasses.replace(TrainConfig(), **{field: value}).validate()
+
+
+def test_workdir_guards(tmp_path):
+    workdir = tmp_path / "run"
+    train(tiny(generator_iters=1, checkpoint_every=1), str(workdir), verbose=0)
+    before = (workdir / "checkpoint.keras").read_bytes()
+    with pytest.raises(ValueError, match=r"holds a run with a different config: latent_dim 8 vs 9"):
+        train(tiny(latent_dim=9), str(workdir), verbose=0)
+    assert (workdir / "checkpoint.keras").read_bytes() == before
+    assert json.loads((workdir / "config.json").read_text())["latent_dim"] == 8
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "checkpoint.keras").write_bytes(b"the user's own file")
+    with pytest.raises(ValueError, match="no config.json"):
+        train(tiny(), str(foreign), verbose=0)
+    assert (foreign / "checkpoint.keras").read_bytes() == b"the user's own file"
+
+
+def test_unknown_dataset_and_unwritable_workdir_in_process(tmp_path):
+    with pytest.raises(ValueError, match="dataset='no_such_dataset_xyz' is neither"):
+        train(tiny(dataset="no_such_dataset_xyz"), str(tmp_path / "w"), verbose=0)
+    (tmp_path / "file.txt").write_text("x")
+    with pytest.raises(OSError):
+        train(tiny(), str(tmp_path / "file.txt" / "run"), verbose=0)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ValueError, match="holds no"):
+        train(tiny(images=str(empty)), str(tmp_path / "w2"), verbose=0)
+
+
+def cli(*args, cwd=None):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    return subprocess.run([sys.executable, "-m", "wgan_keras.main", *args], capture_output=True, text=True,
+                          env=env, cwd=cwd, timeout=120)
+
+
+def _error_lines(stderr):
+    # TensorFlow's C++ runtime may print its own start-up notes; ours start with "wgan-train:".
+    return [line for line in stderr.splitlines() if line.startswith("wgan-train:")]
+
+
+# Each CLI case pays a TensorFlow start-up; the other error paths are tested in-process above/below.
+@pytest.mark.parametrize("make_args, message", [
+    (lambda tmp: ["--latent_dim", "1000000000"], "latent_dim=1000000000"),
+    (lambda tmp: ["--images", str(tmp)], "holds no"),
+    (lambda tmp: ["--workdir", str(tmp / "file.txt" / "run")], "file.txt"),
+    (lambda tmp: ["--n_critic", "three"], "n_critic"),
+])
+def test_cli_user_errors_exit_2_with_one_line(tmp_path, make_args, message):
+    (tmp_path / "file.txt").write_text("x")
+    args = make_args(tmp_path)
+    if "--workdir" not in args:
+        args += ["--workdir", str(tmp_path / "w")]
+    result = cli(*args)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = _error_lines(result.stderr)
+    assert len(lines) == 1 and message in lines[0], result.stderr
+
+
+def test_cli_refuses_a_workdir_with_another_config(tmp_path):
+    workdir = tmp_path / "run"
+    workdir.mkdir()
+    (workdir / "config.json").write_text(json.dumps(dataclasses.asdict(tiny())))
+    result = cli("--workdir", str(workdir), "--architecture", "mlp", "--generator_iters", "1")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert _error_lines(result.stderr) == [
+        f"wgan-train: error: workdir {workdir} holds a run with a different config: architecture None vs 'mlp'"]
