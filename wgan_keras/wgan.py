@@ -228,7 +228,8 @@ class WGAN(keras.Model):
                 validation_data = self._array_dataset(validation_data, batch_size or 64, False)
         x = group_batches(x, self.n_critic, self.distribute_strategy.num_replicas_in_sync)
         return super().fit(x, epochs=epochs, verbose=verbose, callbacks=callbacks, validation_data=validation_data,
-                           shuffle=False, initial_epoch=initial_epoch,  # x is a dataset by now: shuffled upstream steps_per_epoch=steps_per_epoch,
+                           shuffle=False,  # x is a dataset by now, shuffled upstream
+                           initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
                            validation_steps=validation_steps, validation_freq=validation_freq, **kwargs)
 
     @staticmethod
