@@ -1,5 +1,19 @@
 """Groups a dataset of real batches into the per-step input of `WGAN.train_step`."""
+import random
+
 import tensorflow as tf
+
+
+def array_batches(x, batch_size, shuffle):
+    """An array of samples (or an (x, y) tuple) -> a dataset of batches of `batch_size`, dropping the rest."""
+    if isinstance(x, (tuple, list)):
+        x = x[0]
+    if x is None or not hasattr(x, "shape") or len(x) == 0:
+        raise ValueError(f"x must be a non-empty array or a tf.data.Dataset, got {type(x).__name__}")
+    ds = tf.data.Dataset.from_tensor_slices(x)
+    if shuffle:  # seeded from Python's random, which keras.utils.set_random_seed seeds
+        ds = ds.shuffle(len(x), seed=random.randint(0, 2**31 - 1))
+    return ds.batch(batch_size, drop_remainder=True)
 
 
 def group_batches(dataset, n_critic, replicas=1):
