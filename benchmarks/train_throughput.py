@@ -11,10 +11,11 @@ is reported, and the median over rounds. The machine is shared: compare ratios.
 
 Variants are names joined by "+": "graph" (tf.function, no XLA), "xla"
 (jit_compile=True), "spe<N>" (steps_per_execution=N), "intra<N>"/"inter<N>"
-(tf.config.threading), "default" (whatever WGAN.compile picks by default).
+(tf.config.threading), "eigen" (oneDNN off: TensorFlow 2.21's own default), "default"
+(whatever `import wgan_keras` and WGAN.compile pick: oneDNN on, graph mode on CPU).
 
     TF_CPP_MIN_LOG_LEVEL=2 python benchmarks/train_throughput.py --rounds 3 \
-        --variants graph,xla,default --json /tmp/throughput.json
+        --variants default,xla,eigen+graph --json /tmp/throughput.json
 
 It also reports effective GFLOP/s of one generator iteration (FLOPs counted
 analytically from the layer shapes, see `flops_per_generator_iteration`) and
@@ -28,7 +29,7 @@ import subprocess
 import sys
 import time
 
-BASELINE = os.environ.get("WGAN_TORCH_BASELINE", "/work/shared/baselines/torch_wgan_baseline.py")
+BASELINE = os.environ.get("WGAN_TORCH_BASELINE", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "baselines", "torch_wgan_baseline.py"))
 BATCH, N_CRITIC, LATENT, CLIP, LR = 64, 5, 128, 0.01, 5e-5
 
 
@@ -79,6 +80,7 @@ def configure_threads(variant):
 
 def keras_worker(variant, iters, warmup):
     import numpy as np
+    import wgan_keras  # noqa: F401  first, as a user would: it turns oneDNN on before TensorFlow loads
     import tensorflow as tf
     configure_threads(variant)
     import keras
@@ -117,7 +119,8 @@ def keras_worker(variant, iters, warmup):
 
 
 def peak_worker(n=2048, reps=10):
-    """fp32 matmul peak of TensorFlow (oneDNN/Eigen) on this machine, best of `reps`."""
+    """fp32 matmul peak of TensorFlow (with oneDNN, as the package runs it) on this machine, best of `reps`."""
+    import wgan_keras  # noqa: F401  oneDNN on, before TensorFlow loads
     import tensorflow as tf
     a = tf.random.normal((n, n))
     b = tf.random.normal((n, n))
@@ -131,8 +134,10 @@ def peak_worker(n=2048, reps=10):
     print(json.dumps({"framework": "matmul", "n": n, "gflops": 2 * n ** 3 / best / 1e9}))
 
 
-def run_child(args, timeout):
+def run_child(args, timeout, variant=""):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    if "eigen" in variant.split("+"):  # TensorFlow's own CPU kernels, oneDNN off (TF 2.21's default)
+        env["TF_ENABLE_ONEDNN_OPTS"] = "0"
     proc = subprocess.run([sys.executable] + args, capture_output=True, text=True, timeout=timeout, env=env)
     for line in reversed(proc.stdout.strip().splitlines()):
         if line.startswith("{"):
@@ -166,7 +171,7 @@ def main():
         runs.append(torch_run)
         print(f"round {r}: torch {torch_run['gen_iters_per_s']:.3f} it/s", flush=True)
         for v in variants:
-            run = run_child([here, "--worker", v, "--iters", str(a.iters), "--warmup", str(a.warmup)], a.timeout)
+            run = run_child([here, "--worker", v, "--iters", str(a.iters), "--warmup", str(a.warmup)], a.timeout, v)
             run["round"] = r
             run["ratio"] = run["gen_iters_per_s"] / torch_run["gen_iters_per_s"]
             runs.append(run)

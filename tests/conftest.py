@@ -4,6 +4,7 @@ a clean Keras state around each test."""
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as `import wgan_keras` sets it; keras is imported first here
 
 import keras  # noqa: E402
 import pytest  # noqa: E402

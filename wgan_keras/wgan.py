@@ -16,28 +16,12 @@ import tensorflow as tf
 from wgan_keras.constraints import WeightClip
 from wgan_keras.losses import gradient_penalty, wasserstein_critic_loss, wasserstein_distance_estimate, \
     wasserstein_generator_loss
-from wgan_keras.data.grouping import group_batches
+from wgan_keras.data.grouping import array_batches, group_batches
+from wgan_keras.noise import CRITIC_Z, EVAL_Z, GENERATOR_Z, GP_ALPHA, replica_noise
+from wgan_keras.optimizers import default_optimizer, with_loss_scaling
 from wgan_keras.schedules import SCHEDULES, critic_iterations_for
 
 LIPSCHITZ = ("clip", "gp", "sn")
-# Independent random streams, each indexed by an iteration counter (see `_normal`).
-_CRITIC_Z, _GENERATOR_Z, _GP_ALPHA, _EVAL_Z = range(4)
-
-
-def default_optimizer(lipschitz):
-    """The published defaults: RMSProp(5e-5) for clipping (the WGAN paper; rho and
-    epsilon as in the authors' PyTorch code), Adam(1e-4, 0, 0.9) otherwise (WGAN-GP)."""
-    if lipschitz == "clip":
-        return keras.optimizers.RMSprop(learning_rate=5e-5, rho=0.99, epsilon=1e-8)
-    return keras.optimizers.Adam(learning_rate=1e-4, beta_1=0.0, beta_2=0.9)
-
-
-def _with_loss_scaling(optimizer):
-    """float16 gradients underflow without loss scaling; bfloat16 and float32 need none."""
-    if keras.config.dtype_policy().compute_dtype == "float16" and \
-            not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-        return keras.optimizers.LossScaleOptimizer(optimizer)
-    return optimizer
 
 
 @keras.saving.register_keras_serializable(package="wgan_keras")
@@ -150,8 +134,12 @@ class WGAN(keras.Model):
         generator_optimizer = keras.optimizers.get(generator_optimizer or default_optimizer(self.lipschitz))
         if critic_optimizer is generator_optimizer:
             raise ValueError("generator_optimizer must be a different object from critic_optimizer")
-        self.critic_optimizer = _with_loss_scaling(critic_optimizer)
-        self.generator_optimizer = _with_loss_scaling(generator_optimizer)
+        self.critic_optimizer = with_loss_scaling(critic_optimizer)
+        self.generator_optimizer = with_loss_scaling(generator_optimizer)
+        if "jit_compile" not in kwargs:
+            # Measured on CPU (benchmarks/train_throughput.py): graph mode with oneDNN beats XLA by 1.15x,
+            # and XLA on CPU cannot hold MirroredStrategy's merge_call. On GPUs Keras decides ("auto").
+            kwargs["jit_compile"] = "auto" if tf.config.list_physical_devices("GPU") else False
         # optimizer=None: Keras's default "rmsprop" would be a third, unused optimizer in every checkpoint.
         super().compile(optimizer=None, **kwargs)
         # Built now so their variables exist before tracing, for .keras loading and inside tf.cond.
@@ -180,23 +168,8 @@ class WGAN(keras.Model):
 
     # ------------------------------------------------------------- algorithm
 
-    def _normal(self, shape, stream, counter, dtype="float32"):
-        """Noise for the *global* batch from a stateless seed (seed, counter, stream).
-
-        Counter-indexed seeds make a resumed run draw exactly the noise of an
-        uninterrupted one, and under tf.distribute each replica takes its slice of
-        the same global draw, so N replicas reproduce a single-device run.
-        """
-        ctx = tf.distribute.get_replica_context()
-        replicas = ctx.num_replicas_in_sync if ctx is not None else 1
-        counter = tf.cast(tf.math.floormod(tf.cast(counter, tf.int64) * 4 + stream, 2**31 - 1), tf.int32)
-        seed = tf.stack([tf.constant(self.seed, tf.int32), counter])
-        local = shape[0]
-        draw = tf.random.stateless_normal if stream != _GP_ALPHA else tf.random.stateless_uniform
-        values = draw([local * replicas] + list(shape[1:]), seed=seed, dtype=dtype)
-        if replicas == 1:
-            return values
-        return values[tf.cast(ctx.replica_id_in_sync_group, tf.int32) * local:][:local]
+    def _normal(self, shape, stream, counter):
+        return replica_noise(shape, self.seed, stream, counter)
 
     def _check_batch(self, real):
         if tuple(real.shape[1:]) != self.sample_shape:
@@ -223,25 +196,14 @@ class WGAN(keras.Model):
             if batch_size is not None:
                 raise ValueError("batch_size: a dataset is already batched; batch it with your m")
         else:
-            x = self._array_dataset(x, batch_size or 64, shuffle)
+            x = array_batches(x, batch_size or 64, shuffle)
             if validation_data is not None and not isinstance(validation_data, tf.data.Dataset):
-                validation_data = self._array_dataset(validation_data, batch_size or 64, False)
+                validation_data = array_batches(validation_data, batch_size or 64, False)
         x = group_batches(x, self.n_critic, self.distribute_strategy.num_replicas_in_sync)
         return super().fit(x, epochs=epochs, verbose=verbose, callbacks=callbacks, validation_data=validation_data,
                            shuffle=False,  # x is a dataset by now, shuffled upstream
                            initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
                            validation_steps=validation_steps, validation_freq=validation_freq, **kwargs)
-
-    @staticmethod
-    def _array_dataset(x, batch_size, shuffle):
-        if isinstance(x, (tuple, list)):
-            x = x[0]
-        if x is None or not hasattr(x, "shape") or len(x) == 0:
-            raise ValueError(f"x must be a non-empty array or a tf.data.Dataset, got {type(x).__name__}")
-        ds = tf.data.Dataset.from_tensor_slices(x)
-        if shuffle:
-            ds = ds.shuffle(len(x), seed=random.randint(0, 2**31 - 1))
-        return ds.batch(batch_size, drop_remainder=True)
 
     def train_step(self, data):
         # Every update depends on the input: Keras 3.15 runs a step's data-independent
@@ -278,7 +240,7 @@ class WGAN(keras.Model):
     def _critic_step(self, real, batch, step):
         """Algorithm 1, lines 2-8. The fakes come from outside the tape: no
         generator backward pass is traced or run here."""
-        fake = self.generator(self._normal([batch, self.latent_dim], _CRITIC_Z, step), training=True)
+        fake = self.generator(self._normal([batch, self.latent_dim], CRITIC_Z, step), training=True)
         with tf.GradientTape() as tape:
             # Scores and losses in float32 whatever the dtype policy.
             real_scores = tf.cast(self.critic(real, training=True), tf.float32)
@@ -286,7 +248,7 @@ class WGAN(keras.Model):
             w_distance = wasserstein_distance_estimate(real_scores, fake_scores)
             critic_loss = wasserstein_critic_loss(real_scores, fake_scores)
             if self.lipschitz == "gp":
-                alpha = self._normal([batch], _GP_ALPHA, step)
+                alpha = self._normal([batch], GP_ALPHA, step)
                 penalty, _ = gradient_penalty(self.critic, real, fake, alpha=alpha)
                 critic_loss = critic_loss + self.gp_weight * penalty
                 self.gradient_penalty_tracker.update_state(penalty)
@@ -304,7 +266,7 @@ class WGAN(keras.Model):
         must not move the generator (the "reference" schedule's 100-iteration
         critic rounds) computes the update and then restores the old values.
         """
-        z = self._normal([batch, self.latent_dim], _GENERATOR_Z, self.generator_iterations.value)
+        z = self._normal([batch, self.latent_dim], GENERATOR_Z, self.generator_iterations.value)
         with tf.GradientTape() as tape:
             # Only generator variables get gradients: the critic stays frozen.
             fake_scores = tf.cast(self.critic(self.generator(z, training=True), training=True), tf.float32)
@@ -325,7 +287,7 @@ class WGAN(keras.Model):
         """val_w_distance: E[f(x_val)] - E[f(g(z))] with the current critic, no update."""
         real = tf.cast(data[0] if isinstance(data, (tuple, list)) else data, tf.float32)
         self._check_batch(real)
-        z = self._normal([tf.shape(real)[0], self.latent_dim], _EVAL_Z, self.generator_iterations.value)
+        z = self._normal([tf.shape(real)[0], self.latent_dim], EVAL_Z, self.generator_iterations.value)
         fake = self.generator(z, training=False)
         real_scores = tf.cast(self.critic(real, training=False), tf.float32)
         fake_scores = tf.cast(self.critic(fake, training=False), tf.float32)
