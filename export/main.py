@@ -6,17 +6,18 @@
 Writes atomically, never replaces an existing --out without --overwrite, and
 prints the size and the fidelity against the Keras generator.
 """
-import argparse
 import os
 import shutil
 import sys
+
+from export.cli import OneLineParser
 
 FORMATS = ("saved_model", "tflite")
 QUANTIZATIONS = ("float32", "float16", "dynamic", "int8", "qat")
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(prog="wgan-export", description=__doc__.splitlines()[0])
+    p = OneLineParser(prog="wgan-export", description=__doc__.splitlines()[0])
     p.add_argument("--checkpoint", required=True, help=".keras file of a WGAN or of a generator")
     p.add_argument("--format", choices=FORMATS, default="tflite")
     p.add_argument("--quantize", choices=QUANTIZATIONS, default="float32", help="tflite only")

@@ -8,13 +8,13 @@ calibrated range, which is the clip of z the int8 model was calibrated for).
 
     wgan-sample --model g.tflite --num 64 --seed 0 --out grid.png [--overwrite]
 """
-import argparse
 import os
 import sys
 
 import numpy as np
 
 from export.atomic import write_bytes
+from export.cli import OneLineParser
 from export.png import encode_png, image_grid, to_uint8
 
 SIGNATURE = "generate"
@@ -92,13 +92,15 @@ def sample_png(model, num=64, seed=0, columns=None):
     """Runs the model on `num` latents z ~ N(0, 1) (numpy PCG64 with `seed`) -> PNG bytes."""
     if isinstance(num, bool) or not isinstance(num, int) or num < 1:
         raise SampleError(f"--num must be a positive integer, got {num!r}")
+    if columns is not None and (isinstance(columns, bool) or not isinstance(columns, int) or columns < 1):
+        raise SampleError(f"--columns must be a positive integer, got {columns!r}")
     generator = TFLiteGenerator(model)
     z = np.random.default_rng(seed).standard_normal((num, generator.latent_dim)).astype(np.float32)
     return encode_png(image_grid(generator(z)["pixels"], columns=columns))
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(prog="wgan-sample", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="wgan-sample", description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True, help="generator .tflite file (from wgan-export)")
     parser.add_argument("--num", type=int, default=64, help="number of samples")
     parser.add_argument("--seed", type=int, default=0, help="seed of the latent vectors")

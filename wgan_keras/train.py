@@ -9,6 +9,7 @@ import csv
 import json
 import math
 import os
+import shutil
 import warnings
 
 import keras
@@ -69,7 +70,11 @@ def check_workdir(workdir, config):
         if foreign:
             raise ValueError(f"workdir {workdir} holds {foreign[0]} but no config.json, so not a wgan-train run; "
                              f"pick another --workdir")
-    os.makedirs(os.path.join(workdir, "samples"), exist_ok=True)
+    for folder in (workdir, os.path.join(workdir, "samples")):  # leftovers of writes a kill interrupted
+        for name in os.listdir(folder) if os.path.isdir(folder) else ():
+            if name.startswith(".tmp-"):
+                shutil.rmtree(os.path.join(folder, name), ignore_errors=True)
+    os.makedirs(workdir, exist_ok=True)  # nothing else yet: a run that fails to load its data can be retried here
     write_bytes(os.path.join(workdir, ".write_test"), b"")  # fails now, not after an hour of training
     os.remove(os.path.join(workdir, ".write_test"))
 
@@ -128,6 +133,8 @@ def train(config, workdir, callbacks=(), verbose="auto"):
             except Exception as e:
                 raise ValueError(f"workdir {workdir}: {CHECKPOINT} cannot be loaded ({type(e).__name__}: "
                                  f"{str(e).splitlines()[0] if str(e) else ''})") from None
+            if not isinstance(model, WGAN):
+                raise ValueError(f"workdir {workdir}: {CHECKPOINT} holds a {type(model).__name__}, not a WGAN")
             if tuple(model.sample_shape) != tuple(data.shape[1:]):
                 raise ValueError(f"workdir {workdir}: {CHECKPOINT} makes samples of shape {model.sample_shape}, "
                                  f"the data has {tuple(data.shape[1:])}")
