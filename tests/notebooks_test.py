@@ -5,7 +5,6 @@ working directory, with WGAN_QUICK=1 (every run shrunk to a smoke test; under ~9
 on 2 CPU cores). Any cell error fails the test. The committed notebooks must also
 be clean: no outputs and no execution counts.
 """
-import os
 import pathlib
 import time
 

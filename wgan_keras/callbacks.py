@@ -164,16 +164,16 @@ def _images(tag, images):
     _summary(tag, tf.stack([tf.as_string(w), tf.as_string(h)] + pngs), "images")
 
 
-def _pyplot():
-    import matplotlib
-    matplotlib.use("Agg")  # files only, no display
-    import matplotlib.pyplot as plt
-    return plt
+def _axes(figsize):
+    # A bare Figure draws through Agg without pyplot, so training never switches the
+    # backend of the user's session (a notebook's inline plots keep working).
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots()
 
 
 def scatter_png(path, real, fake, title):
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(4, 4))
+    fig, ax = _axes((4, 4))
     if real is not None:
         ax.scatter(real[:, 0], real[:, 1], s=2, c="tab:blue", alpha=0.3, label="real")
     ax.scatter(fake[:, 0], fake[:, 1], s=2, c="tab:orange", label="generated")
@@ -181,7 +181,6 @@ def scatter_png(path, real, fake, title):
     ax.legend(loc="upper right", markerscale=4)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
 
 
 def plot_w_estimate(csv_path, png_path):
@@ -192,13 +191,11 @@ def plot_w_estimate(csv_path, png_path):
         rows = [r for r in csv.DictReader(f) if r.get("w_distance")]
     if not rows:
         return None
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = _axes((6, 4))
     ax.plot([int(r["generator_iterations"]) for r in rows], [float(r["w_distance"]) for r in rows])
     ax.set_xlabel("generator iterations")
     ax.set_ylabel("Wasserstein estimate")
     ax.grid(alpha=0.3)
     with atomic_path(png_path) as tmp:
         fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
     return png_path
