@@ -124,9 +124,26 @@ def test_toy_run(tmp_path):
     assert decode(str(tmp_path / "toy" / "samples" / "gen_000002.png")).ndim == 3
 
 
+def test_toy_run_with_gp_weight_beta1_and_linear_decay(tmp_path):
+    config = tiny(dataset="ring8", batch_size=64, n_critic=5, generator_iters=4, latent_dim=2, mlp_units=16,
+                  lipschitz="gp", gp_weight=0.1, adam_beta1=0.5, learning_rate=1e-3, lr_decay="linear")
+    model = train(config, str(tmp_path / "toy"), verbose=0)
+    assert model.gp_weight == 0.1 and float(model.generator_optimizer.beta_1) == 0.5
+    # The rate falls linearly from 1e-3 to exactly 0 at the run's last planned update, for both networks.
+    for opt, updates in ((model.critic_optimizer, 20), (model.generator_optimizer, 4)):
+        assert int(opt.iterations.numpy()) == updates
+        assert float(opt.learning_rate.numpy()) == 0.0
+        schedule = keras.optimizers.schedules.deserialize(keras.optimizers.serialize(opt)["config"]["learning_rate"])
+        assert float(schedule(updates // 2)) == pytest.approx(5e-4)
+    # The schedule's horizon is part of the run: extending a decayed run is refused, not silently flat.
+    with pytest.raises(ValueError, match="generator_iters 4 vs 8"):
+        train(dataclasses.replace(config, generator_iters=8), str(tmp_path / "toy"), verbose=0)
+
+
 @pytest.mark.parametrize("field, value", [
     ("n_critic", 0), ("learning_rate", 0.0), ("clip_value", 0.0), ("latent_dim", 10**9), ("batch_size", -1),
     ("image_size", 30), ("lipschitz", "l2"), ("architecture", "resnet"), ("learning_rate", float("nan")),
+    ("gp_weight", -1.0), ("adam_beta1", 1.0), ("lr_decay", "cosine"),
 ])
 def test_validate_names_the_field_and_value(field, value):
     with pytest.raises(ValueError, match=f"{field}={value!r}".replace("(", r"\(").replace(")", r"\)")):

@@ -10,6 +10,7 @@ from wgan_keras.schedules import SCHEDULES
 from wgan_keras.wgan import LIPSCHITZ
 
 ARCHITECTURES = ("dcgan", "mlp")
+LR_DECAYS = ("none", "linear")
 # Fields a rerun in the same workdir may change: how long to train and how to
 # report, not what is trained. Any other difference is refused (see `differences`).
 MUTABLE = ("epochs", "generator_iters", "sample_every", "checkpoint_every", "log_every", "strategy", "download",
@@ -31,7 +32,10 @@ class TrainConfig:
     critic_schedule: str = "paper"  # paper | reference
     n_critic: int = 5
     clip_value: float = 0.01
+    gp_weight: float = 10.0         # lambda of the gradient penalty (lipschitz=gp)
     learning_rate: Optional[float] = None  # None: 5e-5 (RMSProp, clip) or 1e-4 (Adam, gp/sn)
+    adam_beta1: float = 0.0         # Adam's beta_1 (gp/sn); WGAN-GP uses 0, its toy code 0.5
+    lr_decay: str = "none"          # none | linear (to 0 at the run's last planned iteration)
     batch_size: int = 64            # m
     latent_dim: int = 100
     epochs: Optional[int] = None    # passes over the data; None with no generator_iters: 20
@@ -91,6 +95,7 @@ class TrainConfig:
         choice("critic_schedule", SCHEDULES)
         choice("strategy", STRATEGIES)
         choice("mixed_precision", PRECISIONS)
+        choice("lr_decay", LR_DECAYS)
         integer("base_filters", 1, 1024)
         integer("mlp_units", 1, 65536)
         integer("n_critic", 1, 1000)
@@ -109,6 +114,10 @@ class TrainConfig:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
                     or not 0 < value <= 10:
                 bad(field, "must be a finite number in (0, 10]")
+        for field, low, high in (("gp_weight", 0, 1e6), ("adam_beta1", 0, 0.999)):
+            value = getattr(self, field)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+                bad(field, f"must be a number in [{low}, {high}]")
         if self.epochs is not None and self.generator_iters is not None:
             bad("generator_iters", "cannot be combined with epochs (pick one stopping rule)")
         if self.is_toy and self.resolved_architecture != "mlp":
@@ -128,6 +137,9 @@ class TrainConfig:
         return cls(**{k: v for k, v in values.items() if k in names})
 
     def differences(self, other):
-        """Fields other than MUTABLE where `other` differs: [(field, other's value, ours)]."""
+        """Fields other than MUTABLE where `other` differs: [(field, other's value, ours)].
+        With lr_decay the run's length is fixed too: the checkpoint's schedule ends where it ends."""
         theirs = other.to_dict()
-        return [(k, theirs[k], v) for k, v in self.to_dict().items() if k not in MUTABLE and theirs[k] != v]
+        mutable = MUTABLE if self.lr_decay == "none" else tuple(m for m in MUTABLE if m not in (
+            "epochs", "generator_iters"))
+        return [(k, theirs.get(k), v) for k, v in self.to_dict().items() if k not in mutable and theirs.get(k) != v]

@@ -42,14 +42,19 @@ def build_model(config, sample_shape):
         generator = MLPGenerator(config.latent_dim, sample_shape, units,
                                  output_activation=None if config.is_toy else "tanh")
     return WGAN(critic, generator, n_critic=config.n_critic, clip_value=config.clip_value,
-                critic_schedule=config.critic_schedule, lipschitz=config.lipschitz, seed=config.seed)
+                critic_schedule=config.critic_schedule, lipschitz=config.lipschitz, gp_weight=config.gp_weight,
+                seed=config.seed)
 
 
-def optimizer(config):
+def optimizer(config, steps):
+    """The run's optimizer; with lr_decay="linear" its rate falls linearly to 0 over `steps` updates
+    (WGAN-GP's recipe; the schedule reads optimizer.iterations, which checkpoints keep)."""
     lr = config.resolved_learning_rate
+    if config.lr_decay == "linear":
+        lr = keras.optimizers.schedules.PolynomialDecay(lr, max(1, steps), end_learning_rate=0.0)
     if config.lipschitz == "clip":
         return keras.optimizers.RMSprop(lr, rho=0.99, epsilon=1e-8)
-    return keras.optimizers.Adam(lr, beta_1=0.0, beta_2=0.9)
+    return keras.optimizers.Adam(lr, beta_1=config.adam_beta1, beta_2=0.9)
 
 
 def check_workdir(workdir, config):
@@ -140,7 +145,9 @@ def train(config, workdir, callbacks=(), verbose="auto"):
                                  f"the data has {tuple(data.shape[1:])}")
         else:
             model = build_model(config, tuple(data.shape[1:]))
-            model.compile(critic_optimizer=optimizer(config), generator_optimizer=optimizer(config))
+            target = _target_steps(config, spe)
+            model.compile(critic_optimizer=optimizer(config, target * config.n_critic),
+                          generator_optimizer=optimizer(config, config.generator_iters or target))
     with atomic_path(os.path.join(workdir, "config.json")) as tmp, open(tmp, "w") as f:
         json.dump(config.to_dict(), f, indent=2)
 
