@@ -17,9 +17,10 @@ def array_batches(x, batch_size, shuffle):
     if not shuffle:
         return tf.data.Dataset.from_tensor_slices(x).batch(m, drop_remainder=True)
 
-    # One vectorised permutation per epoch instead of Dataset.shuffle, which costs ~7 us a sample
-    # (20 % of a small toy model's step on one core). Dataset.random(rerandomize_each_iteration)
-    # hands each epoch a new seed; Python's random (which keras.utils.set_random_seed seeds) seeds it.
+    # One vectorised permutation per epoch instead of Dataset.shuffle's sample-by-sample buffer: an
+    # epoch of 320k toy points costs 0.6-1.4 s instead of 1.4-2.7 s on one core (no buffer to fill).
+    # Dataset.random(rerandomize_each_iteration) hands each epoch a new seed; Python's random (which
+    # keras.utils.set_random_seed seeds) seeds it.
     def epoch_batches(seed):
         seed = tf.stack([seed, seed // 2**32])  # stateless ops take an int64 pair
         order = tf.random.experimental.stateless_shuffle(tf.range(n), seed=seed)[:n // m * m]
