@@ -1,16 +1,24 @@
 #!/usr/bin/env python3
 """Sample quality on the 2-D toys (GitHub issue 5), with the published protocol.
 
-For each seed: train a WGAN (MLPGenerator / MLPCritic) on `sample_toy(toy, ...)`,
-draw 2,500 samples, and count modes covered and the high-quality fraction
-(HQ: within 3 sigma of the nearest centre; a mode is covered when an HQ sample
-lands on it; `wgan_keras.evaluation.mode_coverage`). Every epoch a `W1Tracker`
-records the critic's W estimate and the exact W1 between 1,000 generated and
-1,000 real points; the Spearman correlation of the two over training is
-reported too ("is the WGAN loss meaningful?").
+For each seed: train a WGAN (MLPGenerator / MLPCritic) on `sample_toy(toy, ...)`
+pinned to `--cpus` cores (TF threads = their number, so train_s is CPU time),
+draw 2,500 samples, and count modes covered and the high-quality fraction (HQ:
+within 3 sigma of the nearest centre; a mode is covered when an HQ sample lands
+on it; `wgan_keras.evaluation.mode_coverage`). Every `--iters_per_epoch`
+generator iterations a `W1Tracker` records the critic's W estimate and the exact
+W1 between 1,000 generated and 1,000 real points; their Spearman correlation
+over the run answers "is the WGAN loss meaningful?".
 
-    TF_CPP_MIN_LOG_LEVEL=2 python benchmarks/toys_quality.py --toy ring8 --seeds 0,1 --json /tmp/ring8.json
-    TF_CPP_MIN_LOG_LEVEL=2 python benchmarks/toys_quality.py --toy grid25 --lipschitz gp --lr 1e-4 ...
+    python benchmarks/toys_quality.py --toy ring8 --preset default --seeds 0,1,2,3,4 --json ring8_default.json
+    python benchmarks/toys_quality.py --toy grid25 --preset best --seeds 0,1,2,3,4 --json grid25_best.json
+
+Presets (any flag given explicitly overrides them):
+  default: what `wgan-train --dataset <toy>` trains -- the paper's clip 0.01, RMSProp 5e-5,
+           m = 64, MLPs 512x3, latent 100.
+  best:    the best settings found here (docs/benchmarks.md): WGAN-GP with lambda 0.1 (as in the
+           WGAN-GP authors' toy code), Adam(1e-3, 0.5, 0.9) decayed linearly to 0 over 5,000
+           generator iterations, m = 256, MLPs 128x3, latent 2.
 
 Published: PacGAN3 ring 7.8 modes / 97.7 % HQ, PacGAN4 grid 24.8 / 93.6 %;
 WGAN-GP ring 6.8 / 59.6 %, grid 24.2 / 28.7 %.
@@ -24,11 +32,24 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 N_EVAL = 2500
+PRESETS = {
+    "default": dict(lipschitz="clip", gp_weight=10.0, lr=5e-5, beta1=0.0, lr_decay="none", batch=64, hidden="512,512,512", latent_dim=100,
+                    iters=2000),
+    "best": dict(lipschitz="gp", gp_weight=0.1, lr=1e-3, beta1=0.5, lr_decay="linear", batch=256,
+                 hidden="128,128,128", latent_dim=2, iters=5000),
+}
+
+
+def make_optimizer(a, steps):
+    import keras
+    lr = keras.optimizers.schedules.PolynomialDecay(a.lr, steps, 0.0) if a.lr_decay == "linear" else a.lr
+    if a.lipschitz == "clip":
+        return keras.optimizers.RMSprop(lr, rho=0.99, epsilon=1e-8)
+    return keras.optimizers.Adam(lr, beta_1=a.beta1, beta_2=0.9)
 
 
 def run_seed(a, seed):
     import keras
-    import numpy as np
     from wgan_keras.data.toys import TOY_SIGMA, sample_toy, toy_centers
     from wgan_keras.evaluation import W1Tracker, mode_coverage, spearman
     from wgan_keras.models import MLPCritic, MLPGenerator
@@ -38,23 +59,21 @@ def run_seed(a, seed):
     hidden = tuple(int(u) for u in a.hidden.split(","))
     generator = MLPGenerator(latent_dim=a.latent_dim, output_shape=(2,), hidden_units=hidden)
     critic = MLPCritic((2,), hidden)
-    gan = WGAN(critic, generator, n_critic=a.n_critic, lipschitz=a.lipschitz, clip_value=a.clip, seed=seed)
-    kwargs = {}
-    if a.lr is not None:
-        if a.lipschitz == "clip":
-            make = lambda: keras.optimizers.RMSprop(a.lr, rho=0.99, epsilon=1e-8)  # noqa: E731
-        else:
-            make = lambda: keras.optimizers.Adam(a.lr, beta_1=a.beta1, beta_2=0.9)  # noqa: E731
-        kwargs = dict(critic_optimizer=make(), generator_optimizer=make())
-    gan.compile(jit_compile=a.jit, **kwargs)
+    gan = WGAN(critic, generator, n_critic=a.n_critic, lipschitz=a.lipschitz, clip_value=a.clip,
+               gp_weight=a.gp_weight, seed=seed)
+    gan.compile(critic_optimizer=make_optimizer(a, a.iters * a.n_critic), generator_optimizer=make_optimizer(
+        a, a.iters), jit_compile=a.jit)
 
     per_epoch = a.batch * a.n_critic * a.iters_per_epoch
-    epochs = max(1, a.iters // a.iters_per_epoch)
-    data = sample_toy(a.toy, per_epoch, seed=1000 + seed)
     tracker = W1Tracker(sample_toy(a.toy, 5000, seed=2000 + seed), n=1000, every=1, per="epoch", seed=seed)
-    start = time.perf_counter()
-    gan.fit(data, batch_size=a.batch, epochs=epochs, verbose=0, callbacks=[tracker])
-    train_s = time.perf_counter() - start
+    tracker.set_model(gan)  # called by hand between fits, outside the timed part
+    train_s = 0.0
+    for epoch in range(max(1, a.iters // a.iters_per_epoch)):
+        data = sample_toy(a.toy, per_epoch, seed=[seed, epoch])  # fresh samples: the data are infinite
+        start = time.perf_counter()
+        gan.fit(data, batch_size=a.batch, epochs=epoch + 1, initial_epoch=epoch, verbose=0)
+        train_s += time.perf_counter() - start
+        tracker.on_epoch_end(epoch)  # outside the timed part: an assignment problem per record
     samples = gan.generate(N_EVAL, seed=seed)
     modes, hq = mode_coverage(samples, toy_centers(a.toy), TOY_SIGMA[a.toy])
     critic_w = [h["critic_w"] for h in tracker.history]
@@ -62,27 +81,54 @@ def run_seed(a, seed):
     return {"seed": seed, "modes": modes, "n_modes": len(toy_centers(a.toy)), "hq": hq,
             "generator_iterations": int(gan.generator_iterations.numpy()), "train_s": train_s,
             "spearman": spearman(critic_w, w1) if len(w1) > 1 else float("nan"),
-            "final_exact_w1": w1[-1], "critic_w": critic_w, "exact_w1": w1}
+            "final_exact_w1": w1[-1], "critic_w": critic_w, "exact_w1": w1,
+            "samples": samples[:1000].round(4).tolist()}
+
+
+def plot(a, result):
+    import numpy as np
+    from wgan_keras.callbacks import scatter_png
+    from wgan_keras.data.toys import sample_toy
+    title = (f"{a.toy}, {a.preset}, seed {result['seed']}: {result['modes']}/{result['n_modes']} modes, "
+             f"{100 * result['hq']:.1f} % HQ")
+    scatter_png(a.plot, sample_toy(a.toy, 1000, seed=0), np.asarray(result["samples"]), title)
+
+
+def parse():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--toy", default="ring8", choices=("ring8", "grid25"))
+    p.add_argument("--preset", default="best", choices=tuple(PRESETS))
+    p.add_argument("--seeds", default="0,1,2,3,4")
+    p.add_argument("--iters", type=int, help="generator iterations")
+    p.add_argument("--iters_per_epoch", type=int, default=250, help="W1Tracker records once per epoch")
+    p.add_argument("--batch", type=int, help="m")
+    p.add_argument("--n_critic", type=int, default=5)
+    p.add_argument("--lipschitz", choices=("clip", "gp"))
+    p.add_argument("--clip", type=float, default=0.01)
+    p.add_argument("--gp_weight", type=float)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--lr_decay", choices=("none", "linear"), help="linear: to 0 at the last iteration")
+    p.add_argument("--beta1", type=float, help="Adam beta_1 (gp)")
+    p.add_argument("--hidden", help="hidden widths of both MLPs, e.g. 128,128,128")
+    p.add_argument("--latent_dim", type=int)
+    p.add_argument("--cpus", default="0", help="cores to pin to; TF uses that many threads")
+    p.add_argument("--jit", action="store_true", help="compile with jit_compile=True")
+    p.add_argument("--json")
+    p.add_argument("--plot", help="a PNG: the first seed's samples over the real points")
+    a = p.parse_args()
+    for key, value in PRESETS[a.preset].items():
+        if getattr(a, key) is None:
+            setattr(a, key, value)
+    return a
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--toy", default="ring8", choices=("ring8", "grid25"))
-    p.add_argument("--seeds", default="0,1")
-    p.add_argument("--iters", type=int, default=2000, help="generator iterations")
-    p.add_argument("--iters_per_epoch", type=int, default=100, help="W1Tracker records once per epoch")
-    p.add_argument("--batch", type=int, default=256)
-    p.add_argument("--n_critic", type=int, default=5)
-    p.add_argument("--lipschitz", default="clip", choices=("clip", "gp"))
-    p.add_argument("--clip", type=float, default=0.01)
-    p.add_argument("--lr", type=float, default=None, help="None: WGAN's default optimizer")
-    p.add_argument("--beta1", type=float, default=0.0, help="Adam beta_1 (gp), with --lr")
-    p.add_argument("--hidden", default="512,512,512")
-    p.add_argument("--latent_dim", type=int, default=2)
-    p.add_argument("--jit", action="store_true", help="compile with jit_compile=True")
-    p.add_argument("--json")
-    a = p.parse_args()
-
+    a = parse()
+    cpus = {int(c) for c in a.cpus.split(",")}
+    os.sched_setaffinity(0, cpus)
+    import tensorflow as tf
+    tf.config.threading.set_intra_op_parallelism_threads(len(cpus))
+    tf.config.threading.set_inter_op_parallelism_threads(len(cpus))
     results = []
     for seed in (int(s) for s in a.seeds.split(",")):
         r = run_seed(a, seed)
@@ -91,13 +137,19 @@ def main():
               f"W1 {r['final_exact_w1']:.3f}, spearman {r['spearman']:.2f}, {r['train_s']:.0f} s", flush=True)
     config = {k: v for k, v in vars(a).items() if k not in ("json", "seeds")}
     summary = {"modes_mean": statistics.mean(r["modes"] for r in results),
+               "modes_min": min(r["modes"] for r in results),
                "hq_mean": statistics.mean(r["hq"] for r in results),
+               "hq_min": min(r["hq"] for r in results),
                "spearman_mean": statistics.mean(r["spearman"] for r in results),
+               "train_s_max": max(r["train_s"] for r in results),
                "seeds": len(results)}
-    print(f"\n{'toy':<7} {'config':<58} {'seeds':>5} {'modes':>6} {'HQ %':>6} {'spearman':>8}")
-    desc = f"{a.lipschitz} lr={a.lr or 'default'} n_critic={a.n_critic} m={a.batch} iters={a.iters} h={a.hidden}"
-    print(f"{a.toy:<7} {desc:<58} {len(results):>5} {summary['modes_mean']:>6.1f} "
-          f"{100 * summary['hq_mean']:>6.1f} {summary['spearman_mean']:>8.2f}")
+    print(f"\n{'toy':<7} {'preset':<8} {'seeds':>5} {'modes':>6} {'min':>4} {'HQ %':>6} {'min':>6} {'spearman':>8} "
+          f"{'max CPU-min':>11}")
+    print(f"{a.toy:<7} {a.preset:<8} {len(results):>5} {summary['modes_mean']:>6.1f} {summary['modes_min']:>4} "
+          f"{100 * summary['hq_mean']:>6.1f} {100 * summary['hq_min']:>6.1f} {summary['spearman_mean']:>8.2f} "
+          f"{summary['train_s_max'] * len(cpus) / 60:>11.1f}")
+    if a.plot:
+        plot(a, results[0])
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"config": config, "summary": summary, "results": results,
