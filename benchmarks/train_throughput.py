@@ -11,15 +11,19 @@ is reported, and the median over rounds. The machine is shared: compare ratios.
 
 Variants are names joined by "+": "graph" (tf.function, no XLA), "xla"
 (jit_compile=True), "spe<N>" (steps_per_execution=N), "intra<N>"/"inter<N>"
-(tf.config.threading), "eigen" (oneDNN off: TensorFlow 2.21's own default), "default"
-(whatever `import wgan_keras` and WGAN.compile pick: oneDNN on, graph mode on CPU).
+(tf.config.threading), "eigen" (oneDNN off: TensorFlow 2.21's own default), "bf16"
+(the "mixed_bfloat16" Keras policy: bf16 compute, float32 variables, clipping and
+losses), "default" (whatever `import wgan_keras` and WGAN.compile pick: oneDNN on,
+graph mode on CPU). `--torch_bf16` adds a like-for-like baseline: the same
+PyTorch loop run under `torch.autocast("cpu", torch.bfloat16)`.
 
     TF_CPP_MIN_LOG_LEVEL=2 python benchmarks/train_throughput.py --rounds 3 \
-        --variants default,xla,eigen+graph --json /tmp/throughput.json
+        --variants default,bf16 --torch_bf16 --json /tmp/throughput.json
 
 It also reports effective GFLOP/s of one generator iteration (FLOPs counted
 analytically from the layer shapes, see `flops_per_generator_iteration`) and
-the fp32 matmul peak measured in the same run.
+the fp32 and bf16 matmul peaks measured in the same run (bf16 variants are
+set against the bf16 peak).
 """
 import argparse
 import json
@@ -84,10 +88,13 @@ def keras_worker(variant, iters, warmup):
     import tensorflow as tf
     configure_threads(variant)
     import keras
+    from wgan_keras.distribute import set_precision
     from wgan_keras.models import DCGANCritic, DCGANGenerator
     from wgan_keras.wgan import WGAN
 
     parts = variant.split("+")
+    if "bf16" in parts:
+        set_precision("mixed_bfloat16")
     kwargs = {}
     if "graph" in parts:
         kwargs["jit_compile"] = False
@@ -118,12 +125,12 @@ def keras_worker(variant, iters, warmup):
                       "gflop_per_iter": flops / 1e9, "gflops": flops / 1e9 * iters / dt}))
 
 
-def peak_worker(n=2048, reps=10):
-    """fp32 matmul peak of TensorFlow (with oneDNN, as the package runs it) on this machine, best of `reps`."""
+def peak_worker(dtype="float32", n=2048, reps=10):
+    """Matmul peak of TensorFlow (with oneDNN, as the package runs it) on this machine, best of `reps`."""
     import wgan_keras  # noqa: F401  oneDNN on, before TensorFlow loads
     import tensorflow as tf
-    a = tf.random.normal((n, n))
-    b = tf.random.normal((n, n))
+    a = tf.random.normal((n, n), dtype=dtype)
+    b = tf.random.normal((n, n), dtype=dtype)
     mm = tf.function(lambda a, b: tf.matmul(a, b))
     mm(a, b).numpy()
     best = float("inf")
@@ -131,7 +138,19 @@ def peak_worker(n=2048, reps=10):
         start = time.perf_counter()
         mm(a, b).numpy()
         best = min(best, time.perf_counter() - start)
-    print(json.dumps({"framework": "matmul", "n": n, "gflops": 2 * n ** 3 / best / 1e9}))
+    print(json.dumps({"framework": "matmul", "dtype": dtype, "n": n, "gflops": 2 * n ** 3 / best / 1e9}))
+
+
+def torch_bf16_worker(baseline_args):
+    """The baseline loop, unchanged, under CPU autocast to bfloat16 (PyTorch's own mixed precision)."""
+    import importlib.util
+    import torch
+    spec = importlib.util.spec_from_file_location("torch_wgan_baseline", BASELINE)
+    baseline = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(baseline)
+    sys.argv = [BASELINE] + baseline_args
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        baseline.main()
 
 
 def run_child(args, timeout, variant=""):
@@ -145,65 +164,101 @@ def run_child(args, timeout, variant=""):
     raise RuntimeError(f"{args} failed:\n{proc.stderr[-3000:]}")
 
 
+def baseline_args(a):
+    return ["--iters", str(a.iters), "--warmup", str(a.warmup), "--batch", str(BATCH), "--n_critic", str(N_CRITIC),
+            "--clip", str(CLIP), "--lr", str(LR)]
+
+
+def summarize(runs, name, torch_name):
+    """Median it/s of one variant, and its median per-round ratio to the `torch_name` run of the same round."""
+    mine = [r for r in runs if r["variant"] == name]
+    base = {r["round"]: r["gen_iters_per_s"] for r in runs if r["variant"] == torch_name}
+    ratios = [r["gen_iters_per_s"] / base[r["round"]] for r in mine]
+    return {"variant": name, "median_gen_iters_per_s": statistics.median(r["gen_iters_per_s"] for r in mine),
+            "median_ratio": statistics.median(ratios), "ratios": [round(x, 3) for x in ratios]}
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--iters", type=int, default=10, help="timed generator iterations per run")
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--variants", default="graph,xla,default", help="comma-separated Keras variants")
+    p.add_argument("--torch_bf16", action="store_true", help="also time the baseline under bf16 autocast")
     p.add_argument("--json", help="write all runs and the summary here")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--timeout", type=float, default=1200)
-    a = p.parse_args()
-    if a.worker == "peak":
-        return peak_worker()
+    a, rest = p.parse_known_args()
+    if a.worker in ("peak", "peak-bfloat16"):
+        return peak_worker("bfloat16" if a.worker == "peak-bfloat16" else "float32")
+    if a.worker == "torch-bf16":
+        return torch_bf16_worker(rest)
     if a.worker:
         return keras_worker(a.worker, a.iters, a.warmup)
 
     here = os.path.abspath(__file__)
     variants = a.variants.split(",")
-    peak = run_child([here, "--worker", "peak"], a.timeout)
+    torch_variants = ["torch"] + (["torch-bf16"] if a.torch_bf16 else [])
+    peaks = {"float32": [], "bfloat16": []}
+
+    def measure_peaks():
+        for dtype, worker in (("float32", "peak"), ("bfloat16", "peak-bfloat16")):
+            peaks[dtype].append(run_child([here, "--worker", worker], a.timeout)["gflops"])
+
+    measure_peaks()
     runs = []
     for r in range(a.rounds):
-        torch_run = run_child([BASELINE, "--iters", str(a.iters), "--warmup", str(a.warmup), "--batch", str(BATCH),
-                               "--n_critic", str(N_CRITIC), "--clip", str(CLIP), "--lr", str(LR)], a.timeout)
-        torch_run["round"] = r
-        runs.append(torch_run)
-        print(f"round {r}: torch {torch_run['gen_iters_per_s']:.3f} it/s", flush=True)
+        for tv in torch_variants:
+            cmd = [BASELINE] if tv == "torch" else [here, "--worker", tv]
+            run = run_child(cmd + baseline_args(a), a.timeout)
+            run.update(round=r, variant=tv)
+            runs.append(run)
+            print(f"round {r}: {tv} {run['gen_iters_per_s']:.3f} it/s", flush=True)
         for v in variants:
             run = run_child([here, "--worker", v, "--iters", str(a.iters), "--warmup", str(a.warmup)], a.timeout, v)
             run["round"] = r
-            run["ratio"] = run["gen_iters_per_s"] / torch_run["gen_iters_per_s"]
             runs.append(run)
-            print(f"round {r}: {v} {run['gen_iters_per_s']:.3f} it/s, ratio {run['ratio']:.2f}", flush=True)
-    peak2 = run_child([here, "--worker", "peak"], a.timeout)
-    peak_gflops = max(peak["gflops"], peak2["gflops"])
+            print(f"round {r}: {v} {run['gen_iters_per_s']:.3f} it/s", flush=True)
+    measure_peaks()
+    peak = {dtype: max(values) for dtype, values in peaks.items()}
 
-    torch_runs = [r for r in runs if r["framework"] == "torch"]
     gflop_per_iter = next(r["gflop_per_iter"] for r in runs if r["framework"] == "keras")
-    summary = [{"variant": "torch", "median_gen_iters_per_s": statistics.median(r["gen_iters_per_s"] for r in torch_runs),
-                "median_ratio": 1.0}]
+    summary = [summarize(runs, tv, "torch") for tv in torch_variants]
     for v in variants:
-        vr = [r for r in runs if r.get("variant") == v]
-        summary.append({"variant": v, "jit_compile": vr[0]["jit_compile"],
-                        "median_gen_iters_per_s": statistics.median(r["gen_iters_per_s"] for r in vr),
-                        "median_ratio": statistics.median(r["ratio"] for r in vr),
-                        "ratios": [round(r["ratio"], 3) for r in vr]})
+        s = summarize(runs, v, "torch")
+        if a.torch_bf16:  # like for like: bf16 against bf16, fp32 against fp32
+            s["median_ratio_same_precision"] = summarize(
+                runs, v, "torch-bf16" if "bf16" in v.split("+") else "torch")["median_ratio"]
+        summary.append(s)
     for s in summary:
+        s["precision"] = "bfloat16" if "bf16" in s["variant"].replace("-", "+").split("+") else "float32"
         s["gflops"] = s["median_gen_iters_per_s"] * gflop_per_iter
-        s["fraction_of_peak"] = s["gflops"] / peak_gflops
+        s["fraction_of_peak"] = s["gflops"] / peak[s["precision"]]
 
     print(f"\nDCGAN-32, m={BATCH}, n_critic={N_CRITIC}, {a.rounds} rounds x {a.iters} generator iterations, "
-          f"{gflop_per_iter:.1f} GFLOP per generator iteration, fp32 matmul peak {peak_gflops:.1f} GFLOP/s")
-    print(f"{'variant':<24} {'it/s (median)':>14} {'ratio vs torch':>15} {'GFLOP/s':>8} {'% peak':>7}  ratios")
+          f"{gflop_per_iter:.1f} GFLOP per generator iteration; matmul peak fp32 {peak['float32']:.1f}, "
+          f"bf16 {peak['bfloat16']:.1f} GFLOP/s")
+    print(f"{'variant':<20} {'it/s (median)':>14} {'vs torch fp32':>14} {'vs torch, same prec.':>21} "
+          f"{'GFLOP/s':>8} {'% peak':>7}  ratios")
     for s in summary:
-        print(f"{s['variant']:<24} {s['median_gen_iters_per_s']:>14.3f} {s['median_ratio']:>15.2f} "
-              f"{s['gflops']:>8.1f} {100 * s['fraction_of_peak']:>6.1f}%  {s.get('ratios', '')}")
+        same = 1.0 if s["variant"] in torch_variants else s.get("median_ratio_same_precision", float("nan"))
+        print(f"{s['variant']:<20} {s['median_gen_iters_per_s']:>14.3f} {s['median_ratio']:>14.2f} {same:>21.2f} "
+              f"{s['gflops']:>8.1f} {100 * s['fraction_of_peak']:>6.1f}%  {s['ratios']}")
     if a.json:
         with open(a.json, "w") as f:
-            json.dump({"runs": runs, "summary": summary, "matmul_peak_gflops": peak_gflops,
+            json.dump({"runs": runs, "summary": summary, "matmul_peak_gflops": peak,
                        "gflop_per_generator_iteration": gflop_per_iter, "rounds": a.rounds, "iters": a.iters,
-                       "variants": variants, "date": time.strftime("%Y-%m-%d %H:%M:%S")}, f, indent=1)
+                       "variants": variants, "cpu": cpu_model(), "date": time.strftime("%Y-%m-%d %H:%M:%S")},
+                      f, indent=1)
+
+
+def cpu_model():
+    with open("/proc/cpuinfo") as f:
+        info = f.read()
+    name = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "?")
+    flags = next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), [])
+    return {"model": name, "cores": os.cpu_count(),
+            "isa": [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f in flags]}
 
 
 if __name__ == "__main__":
