@@ -88,6 +88,7 @@ def keras_worker(variant, iters, warmup):
     import tensorflow as tf
     configure_threads(variant)
     import keras
+    from wgan_keras.data.pipeline import in_memory
     from wgan_keras.distribute import set_precision
     from wgan_keras.models import DCGANCritic, DCGANGenerator
     from wgan_keras.wgan import WGAN
@@ -112,7 +113,9 @@ def keras_worker(variant, iters, warmup):
     gan.compile(critic_optimizer=keras.optimizers.RMSprop(LR, rho=0.99, epsilon=1e-8),
                 generator_optimizer=keras.optimizers.RMSprop(LR, rho=0.99, epsilon=1e-8), **kwargs)
     data = np.random.default_rng(0).uniform(-1, 1, (BATCH * N_CRITIC * 20, 32, 32, 1)).astype("float32")
-    ds = tf.data.Dataset.from_tensor_slices(data).batch(BATCH, drop_remainder=True).repeat()
+    # Autotuning off, as the package's own pipelines have it: with it on, TF 2.21 can block for seconds
+    # when `fit` destroys the iterator (docs/benchmarks.md section 4), which here cut some runs to half speed.
+    ds = in_memory(tf.data.Dataset.from_tensor_slices(data).batch(BATCH, drop_remainder=True).repeat())
     warmup = max(spe, -(-warmup // spe) * spe)
     iters = max(spe, -(-iters // spe) * spe)
     gan.fit(ds, epochs=1, steps_per_epoch=warmup, verbose=0)  # trace + compile
