@@ -194,8 +194,8 @@ def main():
     a, rest = p.parse_known_args()
     if a.worker in ("peak", "peak-bfloat16"):
         return peak_worker("bfloat16" if a.worker == "peak-bfloat16" else "float32")
-    if a.worker == "torch-bf16":
-        return torch_bf16_worker(rest)
+    if a.worker == "torch-bf16":  # --iters and --warmup are ours too, so parse_known_args kept them out of rest
+        return torch_bf16_worker(["--iters", str(a.iters), "--warmup", str(a.warmup)] + rest)
     if a.worker:
         return keras_worker(a.worker, a.iters, a.warmup)
 
