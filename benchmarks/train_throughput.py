@@ -191,11 +191,11 @@ def main():
     p.add_argument("--json", help="write all runs and the summary here")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--timeout", type=float, default=1200)
-    a, rest = p.parse_known_args()
+    a = p.parse_args()
     if a.worker in ("peak", "peak-bfloat16"):
         return peak_worker("bfloat16" if a.worker == "peak-bfloat16" else "float32")
-    if a.worker == "torch-bf16":  # --iters and --warmup are ours too, so parse_known_args kept them out of rest
-        return torch_bf16_worker(["--iters", str(a.iters), "--warmup", str(a.warmup)] + rest)
+    if a.worker == "torch-bf16":
+        return torch_bf16_worker(baseline_args(a))
     if a.worker:
         return keras_worker(a.worker, a.iters, a.warmup)
 
@@ -212,8 +212,9 @@ def main():
     runs = []
     for r in range(a.rounds):
         for tv in torch_variants:
-            cmd = [BASELINE] if tv == "torch" else [here, "--worker", tv]
-            run = run_child(cmd + baseline_args(a), a.timeout)
+            cmd = [BASELINE] + baseline_args(a) if tv == "torch" else \
+                [here, "--worker", tv, "--iters", str(a.iters), "--warmup", str(a.warmup)]  # it adds the rest
+            run = run_child(cmd, a.timeout)
             run.update(round=r, variant=tv)
             runs.append(run)
             print(f"round {r}: {tv} {run['gen_iters_per_s']:.3f} it/s", flush=True)
