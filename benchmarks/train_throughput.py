@@ -172,6 +172,11 @@ def baseline_args(a):
             "--clip", str(CLIP), "--lr", str(LR)]
 
 
+def precision(variant):
+    """"bfloat16" for bf16 variants ("bf16", "bf16+xla", "torch-bf16"), else "float32"."""
+    return "bfloat16" if "bf16" in variant.replace("-", "+").split("+") else "float32"
+
+
 def summarize(runs, name, torch_name):
     """Median it/s of one variant, and its median per-round ratio to the `torch_name` run of the same round."""
     mine = [r for r in runs if r["variant"] == name]
@@ -232,10 +237,10 @@ def main():
         s = summarize(runs, v, "torch")
         if a.torch_bf16:  # like for like: bf16 against bf16, fp32 against fp32
             s["median_ratio_same_precision"] = summarize(
-                runs, v, "torch-bf16" if "bf16" in v.split("+") else "torch")["median_ratio"]
+                runs, v, "torch-bf16" if precision(v) == "bfloat16" else "torch")["median_ratio"]
         summary.append(s)
     for s in summary:
-        s["precision"] = "bfloat16" if "bf16" in s["variant"].replace("-", "+").split("+") else "float32"
+        s["precision"] = precision(s["variant"])
         s["gflops"] = s["median_gen_iters_per_s"] * gflop_per_iter
         s["fraction_of_peak"] = s["gflops"] / peak[s["precision"]]
 
