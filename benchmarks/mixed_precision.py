@@ -5,7 +5,7 @@ Trains the bundled MNIST with `wgan_keras.train.train` three times, one after th
 other on the same cores, for the same number of generator iterations: float32
 seed 0, float32 seed 1 and `mixed_bfloat16` seed 0. The second float32 run sets
 the yardstick: two float32 runs that differ only in their seed differ by some
-amount, and bf16 passes when it differs from float32 by no more than that.
+amount, and bf16 is as good as float32 when it differs from it by far less than that.
 
     python benchmarks/mixed_precision.py --out runs/mp --generator_iters 1000 --json mp.json
 

@@ -9,6 +9,10 @@ on it; `wgan_keras.evaluation.mode_coverage`). Every `--iters_per_epoch`
 generator iterations a `W1Tracker` records the critic's W estimate and the exact
 W1 between 1,000 generated and 1,000 real points; their Spearman correlation
 over the run answers "is the WGAN loss meaningful?".
+Each seed also records `distance_histogram`: the fractions of its samples by
+distance to the nearest centre in sigma (bins 0-1-2-3-4-10-inf), which tell the
+Gaussian's own tail (3-4) from bridges between modes (beyond 4). The JSON leaves
+the sample points out; --plot draws the first seed's.
 
     python benchmarks/toys_quality.py --toy ring8 --preset default --seeds 0,1,2,3,4 --json ring8_default.json
     python benchmarks/toys_quality.py --toy grid25 --preset best --seeds 0,1,2,3,4 --json grid25_best.json
@@ -19,8 +23,8 @@ Presets (any flag given explicitly overrides them):
   best:    the best settings found here (docs/benchmarks.md): WGAN-GP with lambda 0.1 (as in the
            WGAN-GP authors' toy code), Adam(1e-3, 0.5, 0.9) decayed linearly to 0 over 50,000
            generator iterations, m = 256, MLPs 128x3, latent 8. 50,000 iterations take about
-           8.5 CPU-minutes on an AVX-512 core and about 45 on an AVX2-only one: pass --iters 10000
-           for the issue's 10-minute budget on such a machine (the 2026-11-23 figures).
+           8.5 CPU-minutes on an AVX-512 core and about 45 on an AVX2-only one. There, --iters 10000
+           --latent_dim 2 fits the issue's 10-minute budget (the 2026-11-23 figures).
 
 Published: PacGAN3 ring 7.8 modes / 97.7 % HQ, PacGAN4 grid 24.8 / 93.6 %;
 WGAN-GP ring 6.8 / 59.6 %, grid 24.2 / 28.7 %.
@@ -34,6 +38,15 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 N_EVAL = 2500
+SIGMA_BINS = (0, 1, 2, 3, 4, 10, float("inf"))  # where non-HQ samples lie: the Gaussian's tail (3-4) or bridges
+
+
+def distance_histogram(samples, toy):
+    """Fractions of `samples` whose distance to the nearest centre, in sigma, falls in each SIGMA_BINS bin."""
+    import numpy as np
+    from wgan_keras.data.toys import TOY_SIGMA, toy_centers
+    d = np.linalg.norm(samples[:, None] - toy_centers(toy)[None], axis=-1).min(axis=1) / TOY_SIGMA[toy]
+    return (np.histogram(d, SIGMA_BINS)[0] / len(d)).round(4).tolist()
 PRESETS = {
     "default": dict(lipschitz="clip", gp_weight=10.0, lr=5e-5, beta1=0.0, lr_decay="none", batch=64,
                     hidden="512,512,512", latent_dim=100, iters=2000),
@@ -84,7 +97,8 @@ def run_seed(a, seed):
             "generator_iterations": int(gan.generator_iterations.numpy()), "train_s": train_s,
             "spearman": spearman(critic_w, w1) if len(w1) > 1 else float("nan"),
             "final_exact_w1": w1[-1], "critic_w": critic_w, "exact_w1": w1,
-            "samples": samples[:1000].round(4).tolist()}
+            "sigma_bins": list(SIGMA_BINS[:-1]), "distance_histogram": distance_histogram(samples, a.toy),
+            "samples": samples[:1000].round(4).tolist()}  # for --plot; not written to --json
 
 
 def plot(a, result):
@@ -154,7 +168,8 @@ def main():
         plot(a, results[0])
     if a.json:
         with open(a.json, "w") as f:
-            json.dump({"config": config, "summary": summary, "results": results,
+            json.dump({"config": config, "summary": summary,
+                       "results": [{k: v for k, v in r.items() if k != "samples"} for r in results],
                        "date": time.strftime("%Y-%m-%d %H:%M:%S")}, f, indent=1)
 
 
