@@ -1,15 +1,11 @@
 """Images to PNG with numpy and zlib alone: shared by training (sample grids) and
-the edge sampler, which must run where TensorFlow is not installed."""
+the edge sampler, which must run where TensorFlow is not installed.
+
+The numpy/zlib encoder earns its place: the edge sampler may depend on numpy and LiteRT only."""
 import struct
 import zlib
 
 import numpy as np
-
-
-def to_uint8(images):
-    """Generator outputs in [-1, 1] -> uint8 pixels in [0, 255] (rounded, clipped)."""
-    images = np.asarray(images, dtype=np.float32)
-    return np.clip(np.rint((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
 def image_grid(images, columns=None, padding=2):

@@ -1,0 +1,100 @@
+"""`TFLiteGenerator`: the `generate` signature of a .tflite generator, run with LiteRT alone.
+
+Latent size and image shape come from the signature; a fixed-batch model runs as many
+invocations as needed; integer inputs and outputs are quantized and dequantized with the
+tensors' own scale and zero point (an int8 z saturates at the calibrated range).
+"""
+import numpy as np
+
+from wgan_edge.cli import first_line
+from wgan_edge.contract import INPUT, OUTPUTS, SIGNATURE, to_uint8
+
+INTEGER = (np.int8, np.uint8, np.int16)
+
+
+class RunnerError(ValueError):
+    """The model is not a `generate` generator this runner can drive (one line)."""
+
+
+def _check_tensor(name, details, allowed):
+    """A tensor's dtype must be one of `allowed`; an integer one needs a usable scale."""
+    dtype = np.dtype(details["dtype"])
+    if dtype.type not in allowed:
+        raise RunnerError(f"the '{SIGNATURE}' signature's '{name}' is {dtype.name}, expected one of "
+                          f"{[np.dtype(a).name for a in allowed]}")
+    if dtype.type in INTEGER and name != "pixels" and not details["quantization"][0] > 0:
+        raise RunnerError(f"the '{SIGNATURE}' signature's '{name}' is {dtype.name} without a quantization scale")
+
+
+class TFLiteGenerator:
+    """Runs a .tflite generator (path or bytes): `runner(z)` -> {"images", "pixels"}."""
+
+    def __init__(self, model, num_threads=2):
+        from ai_edge_litert.interpreter import Interpreter
+        kwargs = {"model_content": bytes(model)} if isinstance(model, (bytes, bytearray)) else {"model_path": model}
+        try:
+            self.interpreter = Interpreter(num_threads=num_threads, **kwargs)
+            signatures = self.interpreter.get_signature_list()
+        except Exception as e:  # LiteRT raises ValueError/RuntimeError with multi-line C++ text
+            raise RunnerError(f"cannot load the TFLite model: {first_line(e)[:200]}") from None
+        if SIGNATURE not in signatures:
+            raise RunnerError(f"the model has no '{SIGNATURE}' signature (signatures: {sorted(signatures)}); "
+                              f"export it with wgan-export")
+        self.runner = self.interpreter.get_signature_runner(SIGNATURE)
+        inputs = self.runner.get_input_details()
+        if list(inputs) != [INPUT]:
+            raise RunnerError(f"the '{SIGNATURE}' signature must take one input '{INPUT}', got {sorted(inputs)}")
+        self.input = inputs[INPUT]
+        self.outputs = {k: v for k, v in self.runner.get_output_details().items() if k in OUTPUTS}
+        _check_tensor(INPUT, self.input, (np.float32,) + INTEGER)
+        if "images" in self.outputs:
+            _check_tensor("images", self.outputs["images"], (np.float32,) + INTEGER)
+        if "pixels" in self.outputs:
+            _check_tensor("pixels", self.outputs["pixels"], (np.uint8,))
+        if not self.outputs:
+            raise RunnerError(f"the '{SIGNATURE}' signature has neither output {OUTPUTS}")
+        shape = list(self.input.get("shape_signature", [])) or list(self.input["shape"])
+        if len(shape) != 2:
+            raise RunnerError(f"'{INPUT}' must have shape (batch, latent_dim), got {list(self.input['shape'])}")
+        self.batch_size = int(shape[0]) if shape[0] > 0 else None
+        self.latent_dim = int(self.input["shape"][-1])
+        out = self.outputs.get("images", self.outputs.get("pixels"))
+        self.image_shape = tuple(int(d) for d in out["shape"][1:])
+        if len(self.image_shape) != 3 or self.image_shape[-1] not in (1, 3):
+            raise RunnerError(f"the model's outputs have shape {self.image_shape}, not images (H, W, 1|3)")
+
+    def _quantize_z(self, z):
+        if self.input["dtype"] == np.float32:
+            return z.astype(np.float32)
+        scale, zero = self.input["quantization"]
+        info = np.iinfo(self.input["dtype"])
+        return np.clip(np.rint(z / scale) + zero, info.min, info.max).astype(self.input["dtype"])
+
+    @staticmethod
+    def _dequantize(value, details):
+        if value.dtype == np.float32:
+            return value
+        scale, zero = details["quantization"]
+        return (value.astype(np.float32) - zero) * np.float32(scale)
+
+    def __call__(self, z):
+        """z (n, latent_dim) float32 -> {"images": float32 (n, H, W, C), "pixels": uint8 (n, H, W, C)}."""
+        z = np.asarray(z, np.float32)
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise RunnerError(f"z must have shape (n, {self.latent_dim}), got {z.shape}")
+        n = len(z)
+        step = self.batch_size or n
+        images, pixels = [], []
+        for i in range(0, n, step):
+            chunk = z[i:i + step]
+            if len(chunk) < step:  # pad the last fixed batch, drop the padding after
+                chunk = np.concatenate([chunk, np.zeros((step - len(chunk), self.latent_dim), np.float32)])
+            out = self.runner(**{INPUT: self._quantize_z(chunk)})
+            take = min(step, n - i)
+            if "images" in out:
+                images.append(self._dequantize(out["images"], self.outputs["images"])[:take])
+            if "pixels" in out:
+                pixels.append(out["pixels"][:take])
+        result = {"images": np.concatenate(images)} if images else {}
+        result["pixels"] = np.concatenate(pixels) if pixels else to_uint8(result["images"])
+        return result
