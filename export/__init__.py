@@ -1,5 +1,6 @@
-"""Generator export (SavedModel, TFLite) and the TensorFlow-free edge sampler.
+"""wgan_export (the repository's export/ folder): a trained generator -> SavedModel and TFLite.
 
-This package's `__init__` imports nothing heavy: `export.png`, `export.atomic`
-and `export.sample` must load on a board that has numpy and ai_edge_litert only.
+The top of the one-way chain edge (wgan_edge) <- core (wgan_keras) <- export: it may import both,
+neither imports it. `lib` holds pure functions, `tflite`/`qat` the converters, `report` the
+fidelity measurements, `main` the thin `wgan-export` binary.
 """

@@ -1,29 +1,22 @@
 """Generator export: load a generator, write it as a SavedModel with a `generate`
-signature, and (through `export.tflite`) as fixed-batch TFLite files.
+signature, and (through `wgan_export.tflite`) as fixed-batch TFLite files.
 
 Every function here is pure: it returns bytes, a path or a dict. The CLI
-(`export.main`) adds flags, atomic publishing and printing.
-
-The contract an app relies on (also in docs/export.md and the JSON sidecar):
-    signature "generate": input  "z"      float32[batch, latent_dim]
-                          output "images" float32[batch, H, W, C] in [-1, 1]
-                          output "pixels" uint8[batch, H, W, C] in [0, 255]
+(`wgan_export.main`) adds flags, atomic publishing and printing. The contract an
+app relies on is stated once, in `wgan_edge.contract`.
 """
 import json
 import os
-import tempfile
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 import wgan_keras  # noqa: F401  (registers the model classes for .keras loading)
+from wgan_edge.cli import first_line
+from wgan_edge.contract import INPUT, LATENT_PRIOR, METADATA_FILE, OUTPUTS, SIGNATURE, latent_vectors
 
-SIGNATURE = "generate"
-INPUT = "z"
-OUTPUTS = ("images", "pixels")
-METADATA_FILE = "wgan_export.json"
 FORMATS = ("saved_model", "tflite")
+CALIBRATION_SIZE = 200  # latent vectors from the prior N(0, 1) for int8 calibration
 
 
 class ExportError(ValueError):
@@ -43,8 +36,7 @@ def load_generator(source):
         try:
             model = keras.saving.load_model(path, compile=False)
         except Exception as e:  # zip errors, unknown classes, truncated files
-            first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-            raise ExportError(f"cannot load {path} as a Keras model: {first[:200]}") from None
+            raise ExportError(f"cannot load {path} as a Keras model: {first_line(e)[:200]}") from None
     else:
         model = source
     generator = getattr(model, "generator", model)
@@ -71,7 +63,7 @@ def describe(generator):
 
 
 def to_pixels(images):
-    """In-graph twin of `export.png.to_uint8`: [-1, 1] -> uint8 [0, 255] (round half up, clip).
+    """In-graph twin of `wgan_edge.contract.to_uint8`: [-1, 1] -> uint8 [0, 255] (round half up, clip).
 
     Floor-by-cast instead of tf.round: under full-integer quantization ROUND broke the
     pixels output (a constant), while add/mul/clip/cast quantize cleanly."""
@@ -90,14 +82,14 @@ def generate_fn(generator):
 def metadata(generator, batch_size=None, **extra):
     info = describe(generator)
     info.update(signature=SIGNATURE, input=INPUT, outputs=list(OUTPUTS), batch_size=batch_size,
-                images_range=[-1.0, 1.0], pixels_dtype="uint8", latent_prior="normal(0, 1)", **extra)
+                images_range=[-1.0, 1.0], pixels_dtype="uint8", latent_prior=LATENT_PRIOR, **extra)
     return info
 
 
 def write_saved_model(generator, path, batch_size=None):
     """Writes a SavedModel with the `generate` signature (dynamic batch when None)
     and `wgan_export.json` inside its folder; returns `path`. Not atomic: see
-    `export.main` for publishing."""
+    `wgan_export.main` for publishing."""
     latent_dim = describe(generator)["latent_dim"]
     archive = keras.export.ExportArchive()
     archive.track(generator)
@@ -114,32 +106,17 @@ def read_metadata(saved_model_dir):
         return json.load(f)
 
 
-def latent_vectors(n, latent_dim, seed=0):
-    """The fixed evaluation latents: N(0, 1) from numpy's PCG64 with `seed`."""
-    return np.random.default_rng(seed).standard_normal((n, latent_dim)).astype(np.float32)
+def representative_dataset(latent_dim, batch_size, n=CALIBRATION_SIZE, seed=1234):
+    """int8 calibration data drawn from the latent prior (uniform noise mis-calibrates)."""
+    z = latent_vectors(max(n, batch_size), latent_dim, seed)
 
-
-def keras_images(generator, z, batch_size=256):
-    return np.concatenate([keras.ops.convert_to_numpy(generator(z[i:i + batch_size], training=False))
-                           for i in range(0, len(z), batch_size)]).astype(np.float32)
+    def gen():
+        for i in range(0, len(z) - batch_size + 1, batch_size):
+            yield {INPUT: z[i:i + batch_size]}
+    return gen
 
 
 def run_saved_model(path, z):
     """Loads a SavedModel and runs its `generate` signature -> dict of numpy outputs."""
     fn = tf.saved_model.load(path).signatures[SIGNATURE]
     return {k: v.numpy() for k, v in fn(**{INPUT: tf.constant(z, tf.float32)}).items()}
-
-
-def export(source, fmt="tflite", quantize="float32", batch_size=None, **options):
-    """One call for the CLI: a generator (or checkpoint) -> bytes (tflite) or a
-    SavedModel folder in a temporary directory (saved_model). Returns (generator, payload)."""
-    generator = load_generator(source)
-    if fmt == "saved_model":
-        if quantize != "float32":
-            raise ExportError(f"--quantize {quantize} applies to tflite only; a SavedModel is float32")
-        path = os.path.join(tempfile.mkdtemp(prefix="wgan-export-"), "saved_model")
-        return generator, write_saved_model(generator, path, batch_size)
-    if fmt == "tflite":
-        from export.tflite import convert
-        return generator, convert(generator, quantize, batch_size=batch_size or 1, **options)
-    raise ExportError(f"--format must be one of {FORMATS}, got {fmt!r}")

@@ -3,85 +3,92 @@
     wgan-export --checkpoint run.keras --format tflite --quantize int8 --batch_size 1 --out g.tflite
     wgan-export --checkpoint run.keras --format saved_model --out g_savedmodel
 
-Writes atomically, never replaces an existing --out without --overwrite, and
-prints the size and the fidelity against the Keras generator.
+Writes atomically, never replaces an existing --out without --overwrite, and prints the
+size and the fidelity against the Keras generator on fixed latent vectors.
 """
+import dataclasses
 import os
-import shutil
-import sys
+from typing import Optional
 
-from export.cli import OneLineParser
+from wgan_edge.atomic import atomic_path, remove_stale, write_bytes
+from wgan_edge.cli import ConfigError, build_parser, check_fields, option, parse, quiet_libraries, run_cli
+from wgan_edge.contract import QUANTIZATIONS, latent_vectors
 
 FORMATS = ("saved_model", "tflite")
-QUANTIZATIONS = ("float32", "float16", "dynamic", "int8", "qat")
 
 
-def parse_args(argv):
-    p = OneLineParser(prog="wgan-export", description=__doc__.splitlines()[0])
-    p.add_argument("--checkpoint", required=True, help=".keras file of a WGAN or of a generator")
-    p.add_argument("--format", choices=FORMATS, default="tflite")
-    p.add_argument("--quantize", choices=QUANTIZATIONS, default="float32", help="tflite only")
-    p.add_argument("--batch_size", type=int, default=None,
-                   help="fixed batch (tflite default 1; saved_model default dynamic)")
-    p.add_argument("--int8_io", action="store_true", help="int8 input z (int8/qat only)")
-    p.add_argument("--qat_steps", type=int, default=100, help="qat: distillation steps")
-    p.add_argument("--sparsity", type=float, default=0.0, help="qat: prune to this sparsity, then int8")
-    p.add_argument("--fidelity_samples", type=int, default=256, help="latent vectors for the printed fidelity")
-    p.add_argument("--out", required=True)
-    p.add_argument("--overwrite", action="store_true")
-    return p.parse_args(argv)
+@dataclasses.dataclass
+class ExportConfig:
+    """Settings of wgan-export."""
+    checkpoint: str = option(dataclasses.MISSING, ".keras file of a WGAN (e.g. a run's checkpoint.keras) or of a "
+                                                  "generator.")
+    out: str = option(dataclasses.MISSING, "Where to write: a .tflite file or a SavedModel folder.")
+    format: str = option("tflite", "Output format.", choices=FORMATS)
+    quantize: str = option("float32", "TFLite weights and arithmetic (tflite only).", choices=QUANTIZATIONS)
+    batch_size: Optional[int] = option(None, "Fixed batch; default 1 for tflite, dynamic for saved_model.",
+                                       low=1, high=4096)
+    int8_io: bool = option(False, "int8 input z (with --quantize int8 or qat).")
+    qat_steps: int = option(100, "qat: distillation steps.", low=0, high=100_000)
+    sparsity: float = option(0.0, "qat: prune to this fraction of zero weights, then int8.", low=0.0, high=0.99)
+    fidelity_samples: int = option(256, "Latent vectors for the printed fidelity against Keras.", low=1, high=65536)
+    overwrite: bool = option(False, "Replace an existing --out.")
+
+
+def _check(config):
+    """Cheap checks before TensorFlow loads (seconds)."""
+    check_fields(config)
+    if os.path.exists(config.out) and not config.overwrite:
+        raise ConfigError("out", "exists; pass --overwrite to replace it", config.out)
+    if not os.path.isfile(config.checkpoint):
+        raise ConfigError("checkpoint", "not found: must be an existing .keras file", config.checkpoint)
+    if config.format == "saved_model" and config.quantize != "float32":
+        raise ConfigError("quantize", "applies to tflite only; a SavedModel is float32", config.quantize)
+    if config.int8_io and config.quantize not in ("int8", "qat"):
+        raise ConfigError("int8_io", "needs --quantize int8 or qat", config.int8_io)
+
+
+def export(config):
+    """Converts, measures and publishes one export; returns the printed summary line."""
+    from wgan_export import lib
+    from wgan_export.report import fidelity
+    from wgan_keras.images import generate_images
+    generator = lib.load_generator(config.checkpoint)
+    info = lib.describe(generator)
+    z = latent_vectors(config.fidelity_samples, info["latent_dim"], seed=0)
+    reference = generate_images(generator, z)
+    if config.format == "tflite":
+        from wgan_edge.runner import TFLiteGenerator
+        from wgan_export.tflite import check_builtin_only, convert
+        options = dict(steps=config.qat_steps, sparsity=config.sparsity) if config.quantize == "qat" else {}
+        payload = convert(generator, config.quantize, batch_size=config.batch_size or 1, int8_io=config.int8_io,
+                          **options)
+        check_builtin_only(payload)
+        row = fidelity(reference, TFLiteGenerator(payload)(z)["images"])
+        write_bytes(config.out, payload, overwrite=config.overwrite)
+        size = len(payload)
+    else:
+        with atomic_path(config.out, overwrite=config.overwrite) as tmp:
+            lib.write_saved_model(generator, tmp, config.batch_size)
+            row = fidelity(reference, lib.run_saved_model(tmp, z)["images"])
+        size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(config.out) for f in fs)
+    kind = config.quantize if config.format == "tflite" else "float32"
+    return (f"wrote {config.out}: {config.format} {kind}, z[{config.batch_size or 'batch'}, {info['latent_dim']}] -> "
+            f"images{tuple(info['image_shape'])}, {size / 1024:.1f} KiB; vs Keras on {len(z)} z: "
+            f"max |d| {row['max_abs']:.2e}, mean |d| {row['mean_abs']:.2e}, PSNR {row['psnr_db']:.1f} dB")
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    # Cheap checks before TensorFlow loads (seconds): plain ValueError, same one-line handling.
-    if os.path.exists(args.out) and not args.overwrite:
-        raise ValueError(f"{args.out} exists; pass --overwrite to replace it")
-    if args.batch_size is not None and args.batch_size < 1:
-        raise ValueError(f"--batch_size must be >= 1, got {args.batch_size}")
-    if not os.path.isfile(args.checkpoint):
-        raise ValueError(f"checkpoint not found: {args.checkpoint}")
-
-    from export import lib
-    from export.atomic import atomic_path, write_bytes
-    from export.report import fidelity, tflite_row
-    options = {}
-    if args.format == "tflite":
-        options["int8_io"] = args.int8_io
-        if args.quantize == "qat":
-            options.update(steps=args.qat_steps, sparsity=args.sparsity)
-    generator, payload = lib.export(args.checkpoint, args.format, args.quantize, args.batch_size, **options)
-    info = lib.describe(generator)
-    z = lib.latent_vectors(args.fidelity_samples, info["latent_dim"], seed=0)
-    reference = lib.keras_images(generator, z)
-    if args.format == "tflite":
-        from export.tflite import check_builtin_only
-        check_builtin_only(payload)
-        row = tflite_row(generator, payload, z, reference)
-        write_bytes(args.out, payload, overwrite=args.overwrite)
-        size = len(payload)
-    else:
-        try:
-            row = fidelity(reference, lib.run_saved_model(payload, z)["images"])
-            with atomic_path(args.out, overwrite=args.overwrite) as tmp:
-                shutil.copytree(payload, tmp)
-        finally:
-            shutil.rmtree(os.path.dirname(payload), ignore_errors=True)
-        size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(args.out) for f in fs)
-    print(f"wrote {args.out}: {args.format} {args.quantize if args.format == 'tflite' else 'float32'}, "
-          f"z[{args.batch_size or 'batch'}, {info['latent_dim']}] -> images{tuple(info['image_shape'])}, "
-          f"{size / 1024:.1f} KiB; vs Keras on {len(z)} z: max |d| {row['max_abs']:.2e}, "
-          f"mean |d| {row['mean_abs']:.2e}, PSNR {row['psnr_db']:.1f} dB")
+    (config,) = parse(build_parser("wgan-export", __doc__, ExportConfig), argv, ExportConfig)
+    _check(config)
+    remove_stale(os.path.dirname(os.path.abspath(config.out)))  # what a killed export left beside --out
+    quiet_libraries()
+    print(export(config))
     return 0
 
 
 def run(argv=None):
     """Console entry point: bad input -> one line on stderr, exit status 2."""
-    try:
-        sys.exit(main(argv))
-    except (ValueError, FileExistsError, OSError) as e:
-        print(f"wgan-export: error: {str(e).splitlines()[0] if str(e) else type(e).__name__}", file=sys.stderr)
-        sys.exit(2)
+    run_cli("wgan-export", main, argv, interrupted="interrupted; nothing was written")
 
 
 if __name__ == "__main__":

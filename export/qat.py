@@ -10,7 +10,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from export.lib import SIGNATURE, ExportError, describe, latent_vectors, to_pixels
+from wgan_edge.contract import INPUT, SIGNATURE, latent_vectors
+from wgan_export.lib import ExportError, describe, representative_dataset, to_pixels
+from wgan_keras.images import generate_images
 
 
 def folded_layers(generator):
@@ -84,8 +86,7 @@ def _distill(model, teacher, steps, batch, learning_rate, seed, callbacks=()):
 def optimize(generator, steps=100, sparsity=0.0, quantize_aware=True, learning_rate=1e-5, batch=64, seed=7):
     """tf_keras twin -> (pruned to `sparsity`, then stripped) -> (QAT-wrapped) after distillation."""
     import tensorflow_model_optimization as tfmot
-    from export.lib import keras_images
-    teacher = lambda z: keras_images(generator, z)  # noqa: E731
+    teacher = lambda z: generate_images(generator, z)  # noqa: E731
     model = tf_keras_twin(generator)
     if sparsity > 0:
         schedule = tfmot.sparsity.keras.ConstantSparsity(float(sparsity), begin_step=0, frequency=10)
@@ -104,7 +105,6 @@ def optimize(generator, steps=100, sparsity=0.0, quantize_aware=True, learning_r
 def convert_qat(generator, batch_size=1, int8_io=False, steps=100, sparsity=0.0, quantize_aware=True,
                 learning_rate=1e-5, seed=7):
     """QAT (and/or pruning) then full-integer conversion -> TFLite bytes."""
-    from export.tflite import representative_dataset
     model = optimize(generator, steps, sparsity, quantize_aware, learning_rate, seed=seed)
     latent_dim = describe(generator)["latent_dim"]
 
@@ -118,7 +118,7 @@ def convert_qat(generator, batch_size=1, int8_io=False, steps=100, sparsity=0.0,
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     # No EXPERIMENTAL_SPARSITY: its sparse tensors fail XNNPACK; pruning pays off in the gzipped download.
     dataset = representative_dataset(latent_dim, batch_size)
-    converter.representative_dataset = lambda: ([d["z"]] for d in dataset())
+    converter.representative_dataset = lambda: ([d[INPUT]] for d in dataset())
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
     if int8_io:
         converter.inference_input_type = tf.int8
@@ -142,7 +142,7 @@ def add_signature(model_bytes):
     if len(graph.inputs) != 1 or sorted(outputs) != ["images", "pixels"]:
         raise ExportError("qat: converted model does not have one input and outputs images + pixels")
     sig = schema.SignatureDefT()
-    sig.inputs = [tensor_map("z", graph.inputs[0])]
+    sig.inputs = [tensor_map(INPUT, graph.inputs[0])]
     sig.outputs = [tensor_map(k, v) for k, v in sorted(outputs.items())]
     sig.signatureKey, sig.subgraphIndex = SIGNATURE, 0
     model.signatureDefs = [sig]

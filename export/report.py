@@ -4,8 +4,11 @@ import time
 
 import numpy as np
 
-from export.lib import describe, keras_images, latent_vectors
-from export.sample import TFLiteGenerator
+from wgan_edge.contract import QUANTIZATIONS, latent_vectors
+from wgan_edge.runner import TFLiteGenerator
+from wgan_export.lib import describe
+from wgan_export.tflite import convert
+from wgan_keras.images import generate_images
 
 
 def fidelity(reference, images):
@@ -38,12 +41,11 @@ def tflite_row(generator, model_bytes, z, reference, latency_models=None, num_th
     return row
 
 
-def report(generator, quantizations=("float32", "float16", "dynamic", "int8", "qat"), n=1000, seed=0,
+def report(generator, quantizations=QUANTIZATIONS, n=1000, seed=0,
            batches=(1, 64), num_threads=2, **qat_options):
     """{quantization: row} for fixed-batch TFLite files, fidelity on `n` fixed latents (seed)."""
-    from export.tflite import convert
     z = latent_vectors(n, describe(generator)["latent_dim"], seed)
-    reference = keras_images(generator, z)
+    reference = generate_images(generator, z)
     rows = {}
     for q in quantizations:
         options = qat_options if q == "qat" else {}

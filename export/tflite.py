@@ -10,24 +10,13 @@ import tempfile
 import numpy as np
 import tensorflow as tf
 
-from export.lib import SIGNATURE, ExportError, describe, latent_vectors, write_saved_model
-
-QUANTIZATIONS = ("float32", "float16", "dynamic", "int8", "qat")
-CALIBRATION_SIZE = 200  # latent vectors from the prior N(0, 1) for int8 calibration
-
-
-def representative_dataset(latent_dim, batch_size, n=CALIBRATION_SIZE, seed=1234):
-    """int8 calibration data drawn from the latent prior (uniform noise mis-calibrates)."""
-    z = latent_vectors(max(n, batch_size), latent_dim, seed)
-
-    def gen():
-        for i in range(0, len(z) - batch_size + 1, batch_size):
-            yield {"z": z[i:i + batch_size]}
-    return gen
+from wgan_edge.contract import QUANTIZATIONS, SIGNATURE
+from wgan_export.lib import ExportError, describe, representative_dataset, write_saved_model
+from wgan_export.qat import convert_qat
 
 
 def converter_for(saved_model_dir, quantize, latent_dim, batch_size, int8_io=False):
-    """A configured TFLiteConverter for one quantization choice (not "qat": see export.qat)."""
+    """A configured TFLiteConverter for one quantization choice (not "qat": see wgan_export.qat)."""
     converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir, signature_keys=[SIGNATURE])
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     if quantize == "float16":
@@ -57,7 +46,6 @@ def convert(generator, quantize="float32", batch_size=1, int8_io=False, **qat_op
     if int8_io and quantize not in ("int8", "qat"):
         raise ExportError("--int8_io needs --quantize int8 or qat")
     if quantize == "qat":
-        from export.qat import convert_qat
         return convert_qat(generator, batch_size=int(batch_size), int8_io=int8_io, **qat_options)
     latent_dim = describe(generator)["latent_dim"]
     with tempfile.TemporaryDirectory(prefix="wgan-tflite-") as tmp:
