@@ -11,22 +11,21 @@ import time
 import keras
 import numpy as np
 import tensorflow as tf
-from tensorflow.core.framework import summary_pb2
 
-from export.atomic import atomic_path
+from wgan_edge.atomic import atomic_path
 from wgan_keras.images import save_image_grid, to_uint8
 
 METRICS = ("w_distance", "critic_loss", "generator_loss", "gradient_penalty")
 COLUMNS = ("epoch", "generator_iterations", "critic_iterations") + METRICS + ("wall_time",)
 
 
-def _counter(model, name):
+def counter(model, name):
     return int(keras.ops.convert_to_numpy(getattr(model, name)))
 
 
 def _crossed(model, every, last):
     """The generator iteration if it is a new multiple of `every`, else None."""
-    gi = _counter(model, "generator_iterations")
+    gi = counter(model, "generator_iterations")
     return gi if gi != last and gi % every == 0 else None
 
 
@@ -37,15 +36,20 @@ class NaNGuard(keras.callbacks.Callback):
     not report, and it cannot tell the checkpointer that the weights in memory
     are now bad; this guard does both (see `Checkpointer`)."""
 
-    def __init__(self):
+    def __init__(self, raise_error=False):
         super().__init__()
+        self.raise_error = raise_error  # WGAN.fit's own guard: a Python-API user gets an exception
         self.tripped = None  # (generator_iterations, metric, value)
 
     def on_train_batch_end(self, batch, logs=None):
         for name, value in (logs or {}).items():
             if not math.isfinite(float(value)):
-                self.tripped = (_counter(self.model, "generator_iterations"), name, float(value))
+                self.tripped = (counter(self.model, "generator_iterations"), name, float(value))
                 self.model.stop_training = True
+                if self.raise_error:
+                    raise FloatingPointError(f"{name} became {float(value)} at generator iteration "
+                                             f"{self.tripped[0]}: check the data for NaN/Inf, or lower the "
+                                             f"learning rate")
                 return
 
 
@@ -70,7 +74,7 @@ class Checkpointer(keras.callbacks.Callback):
             return False
         with atomic_path(self.path) as tmp:
             self.model.save(tmp)
-        self.last = self.saved_at = _counter(self.model, "generator_iterations")
+        self.last = self.saved_at = counter(self.model, "generator_iterations")
         return True
 
 
@@ -98,7 +102,7 @@ class MetricsLogger(keras.callbacks.Callback):
         self.last = gi
         steps = batch + 1
         row = {"epoch": self.epoch, "generator_iterations": gi,
-               "critic_iterations": _counter(self.model, "critic_iterations"), "wall_time": round(time.time(), 3)}
+               "critic_iterations": counter(self.model, "critic_iterations"), "wall_time": round(time.time(), 3)}
         for name in METRICS:
             if name in logs:
                 total = float(logs[name]) * steps
@@ -114,7 +118,7 @@ class MetricsLogger(keras.callbacks.Callback):
         with self.writer.as_default(step=gi):
             for name in METRICS:
                 if name in row:
-                    _scalar(name, row[name])
+                    tf.summary.scalar(name, row[name])
 
 
 class Sampler(keras.callbacks.Callback):
@@ -139,29 +143,10 @@ class Sampler(keras.callbacks.Callback):
         if fake.ndim == 4:
             save_image_grid(path, fake)
             with self.writer.as_default(step=gi):
-                _images("samples", to_uint8(fake[:16]))
+                tf.summary.image("samples", to_uint8(fake[:16]), max_outputs=16)
         else:
             scatter_png(path, self.real, fake, f"generator iteration {gi}")
         return path
-
-
-def _summary(tag, tensor, plugin):
-    """tf.summary.scalar/image need the tensorboard package; the core op and the
-    plugin's metadata write the same event records without it."""
-    metadata = summary_pb2.SummaryMetadata()
-    metadata.plugin_data.plugin_name = plugin
-    tf.summary.write(tag, tensor, metadata=metadata)
-
-
-def _scalar(tag, value):
-    _summary(tag, tf.constant(value, tf.float32), "scalars")
-
-
-def _images(tag, images):
-    """uint8 (N, H, W, C) -> TensorBoard's image summary: [width, height, png...]."""
-    pngs = [tf.io.encode_png(image) for image in images]
-    h, w = images.shape[1:3]
-    _summary(tag, tf.stack([tf.as_string(w), tf.as_string(h)] + pngs), "images")
 
 
 def _axes(figsize):

@@ -1,13 +1,17 @@
-"""`TrainConfig`: every setting of a training run. The `wgan-train` flags mirror its fields."""
+"""`TrainConfig`: every setting of a training run, each with its meaning, choices and bounds.
+
+The `wgan-train` flags, their `--help`, their validation and the table in docs/flags.md are
+generated from these fields (`wgan_edge.cli`); `train(config, workdir)` takes the same object.
+"""
 import dataclasses
-import math
 from typing import Optional
 
+from wgan_edge.cli import ConfigError, check_fields, option
 from wgan_keras.data.sources import BUNDLED, IMAGE_SIZES
 from wgan_keras.data.toys import TOYS
 from wgan_keras.distribute import PRECISIONS, STRATEGIES
+from wgan_keras.losses import LIPSCHITZ
 from wgan_keras.schedules import SCHEDULES
-from wgan_keras.wgan import LIPSCHITZ
 
 ARCHITECTURES = ("dcgan", "mlp")
 LR_DECAYS = ("none", "linear")
@@ -15,41 +19,62 @@ LR_DECAYS = ("none", "linear")
 # report, not what is trained. Any other difference is refused (see `differences`).
 MUTABLE = ("epochs", "generator_iters", "sample_every", "checkpoint_every", "log_every", "strategy", "download",
            "data_dir")
+BIG = 1 << 40  # "practically unbounded" for counts of iterations
 
 
 @dataclasses.dataclass
 class TrainConfig:
-    dataset: str = BUNDLED          # mnist_4k | a TFDS name | ring8 | grid25 | swissroll
-    images: Optional[str] = None    # a folder of PNG/JPEG files, instead of --dataset
-    data_dir: Optional[str] = None  # TFDS data_dir
-    download: bool = False          # let TFDS download (needs network)
-    image_size: Optional[int] = None  # 28 | 32 | 64; None: the data's own (folders: 64)
-    channels: Optional[int] = None    # 1 | 3; None: the data's own (folders: 3)
-    architecture: Optional[str] = None  # dcgan | mlp; None: dcgan for images, mlp for toys
-    base_filters: int = 64          # DCGAN width
-    mlp_units: int = 512            # MLP hidden width (3 hidden layers)
-    lipschitz: str = "clip"         # clip | gp | sn
-    critic_schedule: str = "paper"  # paper | reference
-    n_critic: int = 5
-    clip_value: float = 0.01
-    gp_weight: float = 10.0         # lambda of the gradient penalty (lipschitz=gp)
-    learning_rate: Optional[float] = None  # None: 5e-5 (RMSProp, clip) or 1e-4 (Adam, gp/sn)
-    adam_beta1: float = 0.0         # Adam's beta_1 (gp/sn); WGAN-GP uses 0, its toy code 0.5
-    lr_decay: str = "none"          # none | linear (to 0 at the run's last planned iteration)
-    batch_size: int = 64            # m
-    latent_dim: int = 100
-    epochs: Optional[int] = None    # passes over the data; None with no generator_iters: 20
-    generator_iters: Optional[int] = None  # stop after this many generator iterations instead
-    seed: int = 0
-    sample_every: int = 100         # generator iterations between sample grids
-    checkpoint_every: int = 100     # generator iterations between checkpoints
-    log_every: int = 10             # generator iterations between metrics.csv rows
-    strategy: str = "default"       # default | mirrored | multi_worker | tpu
-    mixed_precision: str = "float32"
+    """Settings of a training run (wgan-train)."""
+    dataset: Optional[str] = option(None, f"Training data: the bundled '{BUNDLED}' (4,000 MNIST digits, offline; "
+                                          f"the default), a 2-D toy ({', '.join(TOYS)}) or a TFDS dataset name.")
+    images: Optional[str] = option(None, "A folder of PNG/JPEG files to train on, instead of --dataset.")
+    data_dir: Optional[str] = option(None, "TFDS data_dir holding prepared TFDS data.")
+    download: bool = option(False, "Let TFDS download the dataset (needs network).")
+    image_size: Optional[int] = option(None, "Square image side the models are built for; default: the data's "
+                                             "own (folders: 64).", choices=IMAGE_SIZES)
+    channels: Optional[int] = option(None, "Image channels; default: the data's own (folders: 3).",
+                                     choices=(1, 3))
+    architecture: Optional[str] = option(None, "Critic and generator family; default: dcgan for images, mlp "
+                                               "for toys.", choices=ARCHITECTURES)
+    base_filters: int = option(64, "DCGAN width: filters of the widest critic layer.", low=1, high=1024)
+    mlp_units: int = option(512, "MLP hidden width (3 hidden layers).", low=1, high=65536)
+    lipschitz: str = option("clip", "How the critic is kept Lipschitz: weight clipping (the paper), gradient "
+                                    "penalty or spectral normalization.", choices=LIPSCHITZ)
+    critic_schedule: str = option("paper", "paper: n_critic critic iterations per generator iteration; "
+                                           "reference: 100 for the first 25 and every 500th (the authors' "
+                                           "code).", choices=SCHEDULES)
+    n_critic: int = option(5, "Critic iterations per generator iteration.", low=1, high=1000)
+    clip_value: float = option(0.01, "c: critic weights are clipped to [-c, c] (lipschitz=clip).",
+                               low=1e-12, high=10)
+    gp_weight: float = option(10.0, "lambda of the gradient penalty (lipschitz=gp).", low=0, high=1e6)
+    learning_rate: Optional[float] = option(None, "Learning rate; default 5e-5 (RMSProp, clip) or 1e-4 (Adam, "
+                                                  "gp/sn).", low=1e-12, high=10)
+    adam_beta1: float = option(0.0, "Adam's beta_1 (gp/sn); WGAN-GP uses 0, its toy code 0.5.", low=0, high=0.999)
+    lr_decay: str = option("none", "Learning-rate schedule: constant, or linear to 0 at the run's last planned "
+                                   "iteration.", choices=LR_DECAYS)
+    batch_size: int = option(64, "m: real samples per critic iteration.", low=1, high=1 << 16)
+    latent_dim: int = option(100, "Size of the latent vector z ~ N(0, 1).", low=1, high=1 << 16)
+    epochs: Optional[int] = option(None, "Passes over the data; default 20 when --generator_iters is unset.",
+                                   low=1, high=1 << 30)
+    generator_iters: Optional[int] = option(None, "Stop after this many generator iterations in total "
+                                                  "(instead of --epochs).", low=1, high=BIG)
+    seed: int = option(0, "Seed of the weights, the data order and all training noise.", low=0, high=2**31 - 2)
+    sample_every: int = option(100, "Generator iterations between sample grids (samples/).", low=1, high=BIG)
+    checkpoint_every: int = option(100, "Generator iterations between checkpoints; Ctrl-C also saves.",
+                                   low=1, high=BIG)
+    log_every: int = option(10, "Generator iterations between metrics.csv rows and TensorBoard scalars.",
+                            low=1, high=BIG)
+    strategy: str = option("default", "tf.distribute strategy.", choices=STRATEGIES)
+    mixed_precision: str = option("float32", "Keras dtype policy; mixed_bfloat16 is 1.5-1.8x faster on CPUs "
+                                             "with AVX512-BF16/AMX.", choices=PRECISIONS)
+
+    @property
+    def resolved_dataset(self):
+        return self.dataset or BUNDLED
 
     @property
     def is_toy(self):
-        return self.images is None and self.dataset in TOYS
+        return self.images is None and self.resolved_dataset in TOYS
 
     @property
     def resolved_architecture(self):
@@ -68,56 +93,14 @@ class TrainConfig:
         return self.learning_rate or (5e-5 if self.lipschitz == "clip" else 1e-4)
 
     def validate(self):
-        """Raises ValueError naming the first bad field and its value; returns self."""
+        """Raises ConfigError (a ValueError) naming the first bad field and its value; returns self."""
+        check_fields(self)
+
         def bad(field, why):
-            raise ValueError(f"{field} {why}, got {field}={getattr(self, field)!r}")
+            raise ConfigError(field, why, getattr(self, field))
 
-        def integer(field, low, high, optional=False):
-            value = getattr(self, field)
-            if optional and value is None:
-                return
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                bad(field, f"must be an integer in [{low}, {high}]")
-
-        def choice(field, options, optional=False):
-            if not (optional and getattr(self, field) is None) and getattr(self, field) not in options:
-                bad(field, f"must be one of {options}")
-
-        if not isinstance(self.dataset, str) or not self.dataset.strip():
-            bad("dataset", "must name a dataset")
-        if self.images is not None and (not isinstance(self.images, str) or not self.images):
-            bad("images", "must be a folder path")
-        if self.image_size is not None and self.image_size not in IMAGE_SIZES:
-            bad("image_size", f"must be one of {IMAGE_SIZES}")
-        choice("channels", (1, 3), optional=True)
-        choice("architecture", ARCHITECTURES, optional=True)
-        choice("lipschitz", LIPSCHITZ)
-        choice("critic_schedule", SCHEDULES)
-        choice("strategy", STRATEGIES)
-        choice("mixed_precision", PRECISIONS)
-        choice("lr_decay", LR_DECAYS)
-        integer("base_filters", 1, 1024)
-        integer("mlp_units", 1, 65536)
-        integer("n_critic", 1, 1000)
-        integer("batch_size", 1, 1 << 16)
-        integer("latent_dim", 1, 1 << 16)
-        integer("epochs", 1, 1 << 30, optional=True)
-        integer("generator_iters", 1, 1 << 40, optional=True)
-        integer("seed", 0, 2**31 - 2)
-        integer("sample_every", 1, 1 << 40)
-        integer("checkpoint_every", 1, 1 << 40)
-        integer("log_every", 1, 1 << 40)
-        for field in ("clip_value", "learning_rate"):
-            value = getattr(self, field)
-            if field == "learning_rate" and value is None:
-                continue
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-                    or not 0 < value <= 10:
-                bad(field, "must be a finite number in (0, 10]")
-        for field, low, high in (("gp_weight", 0, 1e6), ("adam_beta1", 0, 0.999)):
-            value = getattr(self, field)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-                bad(field, f"must be a number in [{low}, {high}]")
+        if self.images is not None and self.dataset is not None:
+            bad("images", f"cannot be combined with dataset={self.dataset!r} (pick one source)")
         if self.epochs is not None and self.generator_iters is not None:
             bad("generator_iters", "cannot be combined with epochs (pick one stopping rule)")
         if self.is_toy and self.resolved_architecture != "mlp":
@@ -139,7 +122,8 @@ class TrainConfig:
     def differences(self, other):
         """Fields other than MUTABLE where `other` differs: [(field, other's value, ours)].
         With lr_decay the run's length is fixed too: the checkpoint's schedule ends where it ends."""
-        theirs = other.to_dict()
+        theirs, ours = other.to_dict(), self.to_dict()
+        theirs["dataset"], ours["dataset"] = other.resolved_dataset, self.resolved_dataset  # 0.1.0 wrote mnist_4k
         mutable = MUTABLE if self.lr_decay == "none" else tuple(m for m in MUTABLE if m not in (
             "epochs", "generator_iters"))
-        return [(k, theirs.get(k), v) for k, v in self.to_dict().items() if k not in mutable and theirs.get(k) != v]
+        return [(k, theirs.get(k), v) for k, v in ours.items() if k not in mutable and theirs.get(k) != v]

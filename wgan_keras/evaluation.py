@@ -49,27 +49,15 @@ def mode_coverage(samples, centers, sigma):
     return int(len(np.unique(nearest[hq]))), float(hq.mean())
 
 
-def _ranks(x):
-    x = np.asarray(x, dtype=np.float64)
-    order = np.argsort(x, kind="mergesort")
-    ranks = np.empty(len(x))
-    ranks[order] = np.arange(len(x), dtype=np.float64)
-    for value in np.unique(x):  # average ranks over ties
-        tied = x == value
-        if tied.sum() > 1:
-            ranks[tied] = ranks[tied].mean()
-    return ranks
-
-
 def spearman(x, y):
     """Spearman rank correlation of two equal-length sequences (nan when either is constant)."""
+    from scipy.stats import spearmanr
     x, y = np.asarray(x, dtype=np.float64).ravel(), np.asarray(y, dtype=np.float64).ravel()
     if len(x) != len(y) or len(x) < 2:
         raise ValueError(f"x and y must have the same length >= 2, got {len(x)} and {len(y)}")
-    rx, ry = _ranks(x), _ranks(y)
-    if rx.std() == 0 or ry.std() == 0:
+    if np.ptp(x) == 0 or np.ptp(y) == 0:
         return float("nan")
-    return float(np.corrcoef(rx, ry)[0, 1])
+    return float(spearmanr(x, y).statistic)
 
 
 class W1Tracker(keras.callbacks.Callback):

@@ -1,6 +1,21 @@
-"""Sample images: uint8 conversion, grids and PNG files (numpy only, shared with the edge sampler)."""
-from export.atomic import write_bytes
-from export.png import encode_png, image_grid, to_uint8
+"""Sample images: batched generation, uint8 conversion, grids and PNG files.
+
+The pixel rule, the grid and the PNG encoder are the edge package's (numpy only), so a grid
+written during training and one written by wgan-sample agree pixel for pixel.
+"""
+import keras
+import numpy as np
+
+from wgan_edge.atomic import write_bytes
+from wgan_edge.contract import to_uint8
+from wgan_edge.png import encode_png, image_grid
+
+
+def generate_images(generator, z, batch_size=256):
+    """g(z) in inference mode, `batch_size` latents at a time -> float32 numpy array."""
+    z = np.asarray(z, np.float32)
+    return np.concatenate([keras.ops.convert_to_numpy(generator(z[i:i + batch_size], training=False))
+                           for i in range(0, len(z), batch_size)]).astype(np.float32)
 
 
 def save_image_grid(path, images, columns=None):
@@ -8,4 +23,4 @@ def save_image_grid(path, images, columns=None):
     return write_bytes(path, encode_png(image_grid(to_uint8(images), columns)))
 
 
-__all__ = ["encode_png", "image_grid", "save_image_grid", "to_uint8"]
+__all__ = ["encode_png", "generate_images", "image_grid", "save_image_grid", "to_uint8"]

@@ -9,6 +9,10 @@ Sign conventions (the classic source of WGAN bugs), with f the critic:
 import tensorflow as tf
 from keras import ops
 
+# How the critic is kept 1-Lipschitz: weight clipping (the paper), gradient penalty (WGAN-GP),
+# spectral normalization (Miyato et al. 2018).
+LIPSCHITZ = ("clip", "gp", "sn")
+
 
 def wasserstein_distance_estimate(real_scores, fake_scores):
     """E[f(real)] - E[f(fake)]: the critic's estimate of W1 (times its Lipschitz constant K)."""

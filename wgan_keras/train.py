@@ -5,29 +5,34 @@ the checkpoint's `critic_iterations` (one epoch = steps_per_epoch * n_critic of
 them) and the data order of each epoch from a stateless (seed, epoch) shuffle,
 so a killed and restarted run ends with the weights of an uninterrupted one.
 """
-import csv
-import json
 import math
 import os
-import shutil
 import warnings
 
 import keras
-import numpy as np
 import tensorflow as tf
 
-from export.atomic import atomic_path, write_bytes
-from wgan_keras.callbacks import COLUMNS, Checkpointer, MetricsLogger, NaNGuard, Sampler, plot_w_estimate
-from wgan_keras.config import TrainConfig
+from wgan_edge.cli import first_line
+from wgan_edge.contract import latent_vectors
+from wgan_keras import workdir as wd
+from wgan_keras.callbacks import Checkpointer, MetricsLogger, NaNGuard, Sampler, counter, plot_w_estimate
 from wgan_keras.data import check_array, epoch_dataset, load_data, steps_per_epoch
 from wgan_keras.distribute import make_strategy, set_precision
 from wgan_keras.models import DCGANCritic, DCGANGenerator, MLPCritic, MLPGenerator
+from wgan_keras.optimizers import make_optimizer
+from wgan_keras.progress import Progress
 from wgan_keras.wgan import WGAN
 
-CHECKPOINT = "checkpoint.keras"
-OURS = (CHECKPOINT, "metrics.csv", "w_estimate.png", "samples", "tensorboard")
 DEFAULT_EPOCHS = 20
 NUM_SAMPLES = 64  # images in each sample grid (8 x 8); toys plot 1024 points
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during training, after the run's state was saved: `message` says where it stands."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
 
 
 def build_model(config, sample_shape):
@@ -47,56 +52,12 @@ def build_model(config, sample_shape):
 
 
 def optimizer(config, steps):
-    """The run's optimizer; with lr_decay="linear" its rate falls linearly to 0 over `steps` updates
-    (WGAN-GP's recipe; the schedule reads optimizer.iterations, which checkpoints keep)."""
-    lr = config.resolved_learning_rate
-    if config.lr_decay == "linear":
-        lr = keras.optimizers.schedules.PolynomialDecay(lr, max(1, steps), end_learning_rate=0.0)
-    if config.lipschitz == "clip":
-        return keras.optimizers.RMSprop(lr, rho=0.99, epsilon=1e-8)
-    return keras.optimizers.Adam(lr, beta_1=config.adam_beta1, beta_2=0.9)
+    """The run's optimizer; with lr_decay="linear" its rate falls linearly to 0 over `steps` updates."""
+    return make_optimizer(config.lipschitz, config.learning_rate, config.adam_beta1,
+                          steps if config.lr_decay == "linear" else None)
 
 
-def check_workdir(workdir, config):
-    """Refuses a workdir that holds another run or files we did not write; proves it writable."""
-    config_path = os.path.join(workdir, "config.json")
-    if os.path.exists(config_path):
-        try:
-            with open(config_path) as f:
-                previous = TrainConfig.from_dict(json.load(f))
-        except (ValueError, TypeError) as e:
-            raise ValueError(f"workdir {workdir}: config.json is not a wgan-train config ({e})") from None
-        diff = config.differences(previous)
-        if diff:
-            field, theirs, ours = diff[0]
-            raise ValueError(f"workdir {workdir} holds a run with a different config: {field} {theirs!r} vs {ours!r}")
-    elif os.path.isdir(workdir):
-        foreign = [name for name in OURS if os.path.exists(os.path.join(workdir, name))]
-        if foreign:
-            raise ValueError(f"workdir {workdir} holds {foreign[0]} but no config.json, so not a wgan-train run; "
-                             f"pick another --workdir")
-    for folder in (workdir, os.path.join(workdir, "samples")):  # leftovers of writes a kill interrupted
-        for name in os.listdir(folder) if os.path.isdir(folder) else ():
-            if name.startswith(".tmp-"):
-                shutil.rmtree(os.path.join(folder, name), ignore_errors=True)
-    os.makedirs(workdir, exist_ok=True)  # nothing else yet: a run that fails to load its data can be retried here
-    write_bytes(os.path.join(workdir, ".write_test"), b"")  # fails now, not after an hour of training
-    os.remove(os.path.join(workdir, ".write_test"))
-
-
-def _keep_rows_until(csv_path, generator_iterations):
-    """Drops metrics.csv rows logged after the checkpoint we resume from (they will be redone)."""
-    if not os.path.exists(csv_path):
-        return
-    with open(csv_path, newline="") as f:
-        rows = [r for r in csv.DictReader(f) if int(r["generator_iterations"]) <= generator_iterations]
-    with atomic_path(csv_path) as tmp, open(tmp, "w", newline="") as f:
-        out = csv.DictWriter(f, COLUMNS)
-        out.writeheader()
-        out.writerows(rows)
-
-
-def _target_steps(config, spe):
+def target_steps(config, spe):
     """Fit steps (n_critic critic iterations each) the whole run asks for."""
     if config.generator_iters is None:
         return (config.epochs or DEFAULT_EPOCHS) * spe
@@ -105,95 +66,147 @@ def _target_steps(config, spe):
     return config.generator_iters * math.ceil(100 / config.n_critic)  # bound; `_StopAt` ends it
 
 
+def check_checkpoint(model, config, sample_shape, path):
+    """The checkpoint must be the run config.json describes: same algorithm settings and networks."""
+    if not isinstance(model, WGAN):
+        raise ValueError(f"{path} holds a {type(model).__name__}, not a WGAN")
+    if tuple(model.sample_shape) != tuple(sample_shape):
+        raise ValueError(f"{path} makes samples of shape {model.sample_shape}, the data has {tuple(sample_shape)}")
+    expected = build_model(config, sample_shape)
+    for name in ("n_critic", "clip_value", "critic_schedule", "lipschitz", "gp_weight", "latent_dim", "seed"):
+        if getattr(model, name) != getattr(expected, name):
+            raise ValueError(f"{path} was trained with {name}={getattr(model, name)!r}, but the config says "
+                             f"{getattr(expected, name)!r}; pick another --workdir")
+    for part in ("critic", "generator"):
+        theirs, ours = getattr(model, part), getattr(expected, part)
+        strip = lambda c: {k: v for k, v in c.items() if k not in ("name", "trainable", "dtype")}  # noqa: E731
+        if type(theirs) is not type(ours) or strip(theirs.get_config()) != strip(ours.get_config()):
+            raise ValueError(f"{path}: its {part} ({type(theirs).__name__}) differs from the one the config "
+                             f"builds ({type(ours).__name__}); pick another --workdir")
+
+
+def load_or_build(config, data, checkpoint, spe):
+    if os.path.exists(checkpoint):
+        try:
+            model = keras.saving.load_model(checkpoint)
+        except Exception as e:  # a truncated zip, an edited file, a foreign model
+            raise ValueError(f"{checkpoint} cannot be loaded ({type(e).__name__}: {first_line(e)})") from None
+        check_checkpoint(model, config, data.shape[1:], checkpoint)
+        return model
+    model = build_model(config, tuple(data.shape[1:]))
+    target = target_steps(config, spe)
+    model.compile(critic_optimizer=optimizer(config, target * config.n_critic),
+                  generator_optimizer=optimizer(config, config.generator_iters or target))
+    return model
+
+
 class _StopAt(keras.callbacks.Callback):
     def __init__(self, generator_iters):
         super().__init__()
         self.generator_iters = generator_iters
 
     def on_train_batch_end(self, batch, logs=None):
-        if int(keras.ops.convert_to_numpy(self.model.generator_iterations)) >= self.generator_iters:
+        if counter(self.model, "generator_iterations") >= self.generator_iters:
             self.model.stop_training = True
+
+
+def _callbacks(config, workdir, model, data, verbose, planned):
+    """The run's callbacks; each continues from the checkpoint's generator iteration."""
+    start = counter(model, "generator_iterations")
+    writer = tf.summary.create_file_writer(os.path.join(workdir, "tensorboard"))
+    z = latent_vectors(1024 if config.is_toy else NUM_SAMPLES, config.latent_dim, [config.seed, 1])
+    guard = NaNGuard()
+    saver = Checkpointer(os.path.join(workdir, wd.CHECKPOINT), config.checkpoint_every, guard)
+    sampler = Sampler(os.path.join(workdir, "samples"), config.sample_every, z, writer, guard,
+                      data[:4096] if config.is_toy else None)
+    logger = MetricsLogger(os.path.join(workdir, wd.METRICS), config.log_every, writer)
+    for callback in (saver, sampler, logger):
+        callback.last = start  # what was written at the checkpoint's iteration stays
+    extra = [_StopAt(config.generator_iters)] if config.generator_iters and config.critic_schedule != "paper" else []
+    if verbose:
+        extra.append(Progress(start, planned))
+    return writer, guard, saver, sampler, [guard, saver, sampler, logger, *extra]
+
+
+def _fit_all(model, data, config, spe, callbacks):
+    """One `fit` call per (part of an) epoch until the run's target; each builds its epoch's data."""
+    target = target_steps(config, spe)
+    done = counter(model, "critic_iterations") // config.n_critic
+    while done < target and not model.stop_training:
+        epoch, first = divmod(done, spe)
+        steps = min(spe - first, target - done)
+        ds = epoch_dataset(data, config.batch_size, config.n_critic, config.seed, epoch, first, steps)
+        model.fit(ds, epochs=epoch + 1, initial_epoch=epoch, steps_per_epoch=steps, callbacks=callbacks,
+                  shuffle=False, verbose=0)
+        done = counter(model, "critic_iterations") // config.n_critic
+
+
+def _finished(model, config, spe):
+    gi = counter(model, "generator_iterations")
+    if config.generator_iters is not None:
+        return gi >= config.generator_iters
+    return counter(model, "critic_iterations") // config.n_critic >= target_steps(config, spe)
 
 
 def train(config, workdir, callbacks=(), verbose="auto"):
     """Trains (or resumes) the run `config` in `workdir`; returns the `WGAN`.
 
     Raises ValueError/OSError for bad settings, data or workdirs (before writing
-    anything), and FloatingPointError when the losses diverge (the last good
-    checkpoint is kept). `callbacks` are extra Keras callbacks.
+    anything), FloatingPointError when the losses diverge (the last good
+    checkpoint is kept) and `Interrupted` on Ctrl-C (after saving a checkpoint).
+    A run that is already complete is left as it is. `callbacks` are extra Keras callbacks.
     """
     config = config.validate()
     workdir = os.path.abspath(workdir)
-    check_workdir(workdir, config)
+    wd.check(workdir, config)
     data = check_array(load_data(config), "dataset" if config.images is None else "images")
     spe = steps_per_epoch(len(data), config.batch_size, config.n_critic)
-    checkpoint = os.path.join(workdir, CHECKPOINT)
+    checkpoint = os.path.join(workdir, wd.CHECKPOINT)
     keras.utils.set_random_seed(config.seed)
     set_precision(config.mixed_precision)
-    strategy = make_strategy(config.strategy)
-    with strategy.scope():
-        if os.path.exists(checkpoint):
-            try:
-                model = keras.saving.load_model(checkpoint)
-            except Exception as e:
-                raise ValueError(f"workdir {workdir}: {CHECKPOINT} cannot be loaded ({type(e).__name__}: "
-                                 f"{str(e).splitlines()[0] if str(e) else ''})") from None
-            if not isinstance(model, WGAN):
-                raise ValueError(f"workdir {workdir}: {CHECKPOINT} holds a {type(model).__name__}, not a WGAN")
-            if tuple(model.sample_shape) != tuple(data.shape[1:]):
-                raise ValueError(f"workdir {workdir}: {CHECKPOINT} makes samples of shape {model.sample_shape}, "
-                                 f"the data has {tuple(data.shape[1:])}")
-        else:
-            model = build_model(config, tuple(data.shape[1:]))
-            target = _target_steps(config, spe)
-            model.compile(critic_optimizer=optimizer(config, target * config.n_critic),
-                          generator_optimizer=optimizer(config, config.generator_iters or target))
-    with atomic_path(os.path.join(workdir, "config.json")) as tmp, open(tmp, "w") as f:
-        json.dump(config.to_dict(), f, indent=2)
+    with wd.claimed(workdir), make_strategy(config.strategy).scope():
+        model = load_or_build(config, data, checkpoint, spe)
+        if _finished(model, config, spe):
+            if verbose:
+                print(f"wgan-train: {workdir} is already at {counter(model, 'generator_iterations')} generator "
+                      f"iterations; nothing to do (raise --generator_iters or --epochs to train on)")
+            return model
+        wd.write_config(workdir, config)
+        return _run(model, config, workdir, data, spe, callbacks, verbose)
 
-    csv_path = os.path.join(workdir, "metrics.csv")
-    start_gi = int(keras.ops.convert_to_numpy(model.generator_iterations))
-    _keep_rows_until(csv_path, start_gi)
-    writer = tf.summary.create_file_writer(os.path.join(workdir, "tensorboard"))
-    z = np.random.default_rng([config.seed, 1]).standard_normal(
-        (1024 if config.is_toy else NUM_SAMPLES, config.latent_dim)).astype(np.float32)
-    guard = NaNGuard()
-    saver = Checkpointer(checkpoint, config.checkpoint_every, guard)
-    sampler = Sampler(os.path.join(workdir, "samples"), config.sample_every, z, writer, guard,
-                      data[:4096] if config.is_toy else None)
-    logger = MetricsLogger(csv_path, config.log_every, writer)
-    for callback in (saver, sampler, logger):
-        callback.last = start_gi  # what was written at the checkpoint's iteration stays
-    stoppers = [_StopAt(config.generator_iters)] if config.generator_iters and config.critic_schedule != "paper" else []
-    all_callbacks = [guard, saver, sampler, logger, *stoppers, *callbacks]
 
+def _run(model, config, workdir, data, spe, callbacks, verbose):
+    start = counter(model, "generator_iterations")
+    wd.keep_rows_until(os.path.join(workdir, wd.METRICS), start)
+    planned = config.generator_iters or target_steps(config, spe)
+    writer, guard, saver, sampler, ours = _callbacks(config, workdir, model, data, verbose, planned)
     # WGAN.fit does not forward shuffle=False; our epochs are shuffled by `epoch_dataset`.
     warnings.filterwarnings("ignore", message="`shuffle=True` was passed")
-    target = _target_steps(config, spe)
-    done = int(keras.ops.convert_to_numpy(model.critic_iterations)) // config.n_critic
-    while done < target and not model.stop_training:
-        epoch, first = divmod(done, spe)
-        steps = min(spe - first, target - done)
-        ds = epoch_dataset(data, config.batch_size, config.n_critic, config.seed, epoch, first, steps)
-        model.fit(ds, epochs=epoch + 1, initial_epoch=epoch, steps_per_epoch=steps, callbacks=all_callbacks,
-                  shuffle=False, verbose=verbose)
-        done = int(keras.ops.convert_to_numpy(model.critic_iterations)) // config.n_critic
-    writer.flush()
-    plot = plot_w_estimate(csv_path, os.path.join(workdir, "w_estimate.png"))
+    try:
+        _fit_all(model, data, config, spe, [*ours, *callbacks])
+    except KeyboardInterrupt:
+        saved = saver.save()
+        gi = counter(model, "generator_iterations")
+        raise Interrupted(f"interrupted at generator iteration {gi}; "
+                          + (f"saved {wd.CHECKPOINT}" if saved else "kept the last checkpoint")
+                          + "; run the same command again to resume") from None
+    finally:
+        writer.flush()
+        for callback in ours:
+            getattr(callback, "close", lambda: None)()
+    plot = plot_w_estimate(os.path.join(workdir, wd.METRICS), os.path.join(workdir, "w_estimate.png"))
     if guard.tripped:
         gi, name, value = guard.tripped
-        kept = f"kept the last good {checkpoint}" if os.path.exists(checkpoint) else "no checkpoint was written yet"
+        kept = f"kept the last good {wd.CHECKPOINT}" if os.path.exists(os.path.join(workdir, wd.CHECKPOINT)) \
+            else "no checkpoint was written yet"
         raise FloatingPointError(f"training diverged: {name}={value} at generator iteration {gi}; stopped and {kept}"
                                  f" (try a lower --learning_rate)")
     saver.save()
-    gi = int(keras.ops.convert_to_numpy(model.generator_iterations))
+    gi = counter(model, "generator_iterations")
     if sampler.last != gi:
         sampler.write(gi)
-    print(f"wgan-train: {gi} generator iterations in {workdir}: checkpoint {CHECKPOINT}, samples/, metrics.csv, "
-          f"{os.path.basename(plot) if plot else 'no w_estimate.png'}, tensorboard/")
+    if verbose:
+        written = [name for name in (wd.CHECKPOINT, "samples/", wd.METRICS, plot and "w_estimate.png", "tensorboard/")
+                   if name and os.path.exists(os.path.join(workdir, name.rstrip("/")))]
+        print(f"wgan-train: {gi} generator iterations in {workdir}: {', '.join(written)}")
     return model
-
-
-if __name__ == "__main__":
-    from wgan_keras.main import run
-    run()

@@ -13,15 +13,22 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from wgan_edge.cli import first_line
+from wgan_keras.callbacks import NaNGuard
 from wgan_keras.constraints import WeightClip
-from wgan_keras.losses import gradient_penalty, wasserstein_critic_loss, wasserstein_distance_estimate, \
-    wasserstein_generator_loss
 from wgan_keras.data.grouping import array_batches, group_batches
+from wgan_keras.data.pipeline import check_finite
+from wgan_keras.images import generate_images
+from wgan_keras.losses import (
+    LIPSCHITZ,
+    gradient_penalty,
+    wasserstein_critic_loss,
+    wasserstein_distance_estimate,
+    wasserstein_generator_loss,
+)
 from wgan_keras.noise import CRITIC_Z, EVAL_Z, GENERATOR_Z, GP_ALPHA, replica_noise
 from wgan_keras.optimizers import default_optimizer, with_loss_scaling
 from wgan_keras.schedules import SCHEDULES, critic_iterations_for
-
-LIPSCHITZ = ("clip", "gp", "sn")
 
 
 @keras.saving.register_keras_serializable(package="wgan_keras")
@@ -115,12 +122,12 @@ class WGAN(keras.Model):
             fake = self.generator(np.zeros((1, self.latent_dim), "float32"), training=False)
         except Exception as e:
             raise ValueError(f"generator does not accept z of shape (batch, {self.latent_dim}): "
-                             f"{str(e).splitlines()[0]}") from None
+                             f"{first_line(e)}") from None
         try:
             scores = self.critic(fake, training=False)
         except Exception as e:
             raise ValueError(f"critic does not accept the generator's samples of shape {tuple(fake.shape[1:])}: "
-                             f"{str(e).splitlines()[0]}") from None
+                             f"{first_line(e)}") from None
         if tuple(scores.shape) != (1, 1):
             raise ValueError(f"critic must return one score per sample, shape (batch, 1), got {tuple(scores.shape)}")
         self.sample_shape = tuple(int(d) for d in fake.shape[1:])
@@ -192,10 +199,14 @@ class WGAN(keras.Model):
         """
         if y is not None:
             raise ValueError("y: a WGAN learns from images alone; pass x only")
+        callbacks = list(callbacks or [])
+        if not any(isinstance(c, NaNGuard) for c in callbacks):  # else NaN metrics train on without a word
+            callbacks.append(NaNGuard(raise_error=True))
         if isinstance(x, tf.data.Dataset):
             if batch_size is not None:
                 raise ValueError("batch_size: a dataset is already batched; batch it with your m")
         else:
+            check_finite(x, "x")
             x = array_batches(x, batch_size or 64, shuffle)
             if validation_data is not None and not isinstance(validation_data, tf.data.Dataset):
                 validation_data = array_batches(validation_data, batch_size or 64, False)
@@ -314,9 +325,9 @@ class WGAN(keras.Model):
         """
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"n must be a positive integer, got n={n!r}")
-        z = keras.random.normal((int(n), self.latent_dim), seed=seed if seed is not None else self.sample_seed_generator)
-        return np.concatenate([keras.ops.convert_to_numpy(self.generator(z[i:i + batch_size], training=False))
-                               for i in range(0, int(n), batch_size)])
+        seed = seed if seed is not None else self.sample_seed_generator
+        z = keras.random.normal((int(n), self.latent_dim), seed=seed)
+        return generate_images(self.generator, keras.ops.convert_to_numpy(z), batch_size)
 
     # --------------------------------------------------------- serialization
 

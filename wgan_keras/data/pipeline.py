@@ -39,6 +39,16 @@ def check_array(x, name="x"):
     return x
 
 
+def check_finite(x, name="x"):
+    """NaN or Inf in training data poisons every weight it touches: refuse it up front."""
+    x = x[0] if isinstance(x, (tuple, list)) else x
+    if hasattr(x, "dtype") and np.dtype(getattr(x.dtype, "as_numpy_dtype", x.dtype)).kind == "f":
+        bad = int(np.size(x) - np.isfinite(np.asarray(x)).sum())
+        if bad:
+            raise ValueError(f"{name}: holds {bad} NaN/Inf values")
+    return x
+
+
 def scale_images(images):
     """uint8 [0, 255] -> float32 [-1, 1], the range of the generator's tanh."""
     return tf.cast(images, tf.float32) / 127.5 - 1.0

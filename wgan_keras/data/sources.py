@@ -5,16 +5,21 @@ the model's size, or float32 (N, 2) toy points. Keeping the data in memory is
 what makes resumption exact (see `pipeline.epoch_dataset`).
 """
 import os
+import re
+import stat
 import warnings
 
 import numpy as np
 import tensorflow as tf
 
 from wgan_keras.data.toys import TOYS, sample_toy
+from wgan_keras.models.common import SUPPORTED_SIZES as IMAGE_SIZES
 
 BUNDLED = "mnist_4k"
-IMAGE_SIZES = (28, 32, 64)
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
+TFDS_NAME = re.compile(r"^[a-z][a-z0-9_]*(/[a-z0-9_.]+)?(:[0-9.*]+)?$")
+MAX_IMAGE_FILE = 64 << 20  # bytes: no PNG/JPEG of a training image is larger; a bigger "image" is not one
+MAX_PIXELS = 1 << 26  # 8192 x 8192: a larger picture is refused before it is decoded (decompression bombs)
 TOY_POOL = 65536  # toy points drawn once per run (seeded) and reused every epoch
 
 
@@ -26,6 +31,9 @@ def load_bundled():
 
 def load_tfds(name, data_dir=None, download=False, split="train"):
     """uint8 (N, H, W, C) images of TFDS dataset `name` (its "image" feature)."""
+    if not TFDS_NAME.match(name):  # TFDS would answer in its own words, after seconds of imports
+        raise ValueError(f"dataset={name!r} is neither bundled ({BUNDLED}), a toy {TOYS} nor a TFDS dataset name "
+                         f"(lower-case letters, digits, _ and an optional /config:version)")
     import tensorflow_datasets as tfds  # slow import: only when asked for
     try:
         tfds.builder(name, data_dir=data_dir)
@@ -36,7 +44,8 @@ def load_tfds(name, data_dir=None, download=False, split="train"):
     except Exception as e:  # TFDS raises AssertionError, ImportError, network errors, ...
         why = "is not prepared there" if not download else f"could not be downloaded ({type(e).__name__})"
         raise ValueError(f"dataset={name!r}: TFDS data {why} (data_dir={data_dir!r}); ways out: --data_dir DIR "
-                         f"with prepared TFDS data, --images FOLDER, or --dataset {BUNDLED} (bundled, offline)") from None
+                         f"with prepared TFDS data, --images FOLDER, or --dataset {BUNDLED} (bundled, offline)"
+                         ) from None
     if "image" not in ds.element_spec:
         raise ValueError(f"dataset={name!r} has no 'image' feature (features: {sorted(ds.element_spec)})")
     batches = [b["image"] for b in ds.batch(1024).as_numpy_iterator()]
@@ -45,32 +54,68 @@ def load_tfds(name, data_dir=None, download=False, split="train"):
     return np.concatenate(batches)
 
 
+def _image_files(folder):
+    """Image paths under `folder`, and the sub-folders that could not be read."""
+    unreadable = []
+    paths = sorted(os.path.join(root, f) for root, _, files in os.walk(folder, onerror=unreadable.append)
+                   for f in files if f.lower().endswith(IMAGE_EXTENSIONS))
+    return paths, [getattr(e, "filename", None) or str(e) for e in unreadable]
+
+
+def _read_image_file(path):
+    """The bytes of a regular file of sane size; None for a named pipe, a device, a socket (reading
+    one would hang or never end) or a file too large to be an image."""
+    try:
+        info = os.stat(path)  # follows links: a link to /dev/zero is a device
+    except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_IMAGE_FILE:
+        return None
+    with open(path, "rb") as f:
+        return f.read(MAX_IMAGE_FILE + 1)
+
+
+def _pixels(data):
+    """Height x width from the file's header, without decoding it (0 when unknown)."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
+        return int.from_bytes(data[16:20], "big") * int.from_bytes(data[20:24], "big")
+    if data[:2] == b"\xff\xd8":
+        try:
+            height, width, _ = tf.image.extract_jpeg_shape(data).numpy()
+            return int(height) * int(width)
+        except tf.errors.OpError:
+            return 0
+    return 0
+
+
 def load_folder(folder, image_size, channels):
     """All PNG/JPEG files under `folder` (recursively), decoded to `channels` and fit
     to `image_size` x `image_size`: uint8 (N, S, S, C).
 
-    A corrupt or unreadable file among good ones is skipped and counted, with a
-    single warning naming the first; a folder without one readable image is an error.
+    A corrupt or unreadable file among good ones, and anything that is not a regular file, is skipped
+    and counted, with a single warning naming the first; a folder without one readable image is an error.
     """
     if not os.path.isdir(folder):
         raise ValueError(f"images={folder!r} is not a directory")
-    paths = sorted(os.path.join(root, f) for root, _, files in os.walk(folder) for f in files
-                   if f.lower().endswith(IMAGE_EXTENSIONS))
+    paths, unreadable = _image_files(folder)
     if not paths:
-        raise ValueError(f"images={folder!r} holds no {'/'.join(IMAGE_EXTENSIONS)} files")
+        where = f" (could not read {unreadable[0]})" if unreadable else ""
+        raise ValueError(f"images={folder!r} holds no {'/'.join(IMAGE_EXTENSIONS)} files{where}")
     images, bad = [], []
     for path in paths:
         try:
-            with open(path, "rb") as f:
-                image = tf.io.decode_image(f.read(), channels=channels, expand_animations=False)
+            data = _read_image_file(path)
+            if data is None or _pixels(data) > MAX_PIXELS:
+                raise ValueError("not a regular image file, or a decompression bomb")
+            image = tf.io.decode_image(data, channels=channels, expand_animations=False)
             images.append(fit_to_size(image.numpy()[None], image_size)[0])
         except (tf.errors.OpError, OSError, ValueError):
             bad.append(path)
     if not images:
         raise ValueError(f"images={folder!r}: none of its {len(paths)} image files could be decoded")
-    if bad:
-        warnings.warn(f"images: skipped {len(bad)} of {len(paths)} files that could not be decoded "
-                      f"(first: {bad[0]})", stacklevel=2)
+    if bad or unreadable:
+        warnings.warn(f"images: skipped {len(bad)} of {len(paths)} files that could not be decoded or are not "
+                      f"regular files (first: {(bad or unreadable)[0]})", stacklevel=2)
     return np.stack(images)
 
 
@@ -113,10 +158,10 @@ def match_channels(images, channels):
 def load_data(config):
     """The run's training array for a validated `TrainConfig` (see module doc)."""
     if config.is_toy:
-        return load_toy(config.dataset, config.seed)
+        return load_toy(config.resolved_dataset, config.seed)
     if config.images:
         return load_folder(config.images, config.resolved_image_size, config.resolved_channels)
-    images = load_bundled() if config.dataset == BUNDLED else \
+    images = load_bundled() if config.resolved_dataset == BUNDLED else \
         load_tfds(config.dataset, config.data_dir, config.download)
     images = match_channels(images, config.channels or images.shape[-1])
     return fit_to_size(images, config.image_size or _natural_size(images))

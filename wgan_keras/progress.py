@@ -1,0 +1,58 @@
+"""Progress over the whole run, not per Keras epoch: generator iterations done / planned, rate, ETA.
+
+Keras's own bar restarts at every epoch ("Epoch 17/17"), and `wgan-train` runs one `fit`
+call per epoch, so a user could not tell how far a run was. On a terminal the line updates
+in place; in a log file (or a notebook's captured output) a line is printed every 5 %.
+"""
+import sys
+import time
+
+import keras
+
+from wgan_keras.callbacks import counter
+
+
+def _duration(seconds):
+    seconds = int(seconds)
+    return f"{seconds // 3600}h{seconds // 60 % 60:02d}m" if seconds >= 3600 else \
+        f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
+
+class Progress(keras.callbacks.Callback):
+    """Prints `generator iteration 120/200 (60 %) · 3.1 it/s · ETA 26s · W 0.0123`."""
+
+    def __init__(self, start, target, stream=None, interval=0.5):
+        super().__init__()
+        self.start, self.target, self.interval = start, max(1, target), interval
+        self.stream = stream or sys.stdout
+        self.tty = getattr(self.stream, "isatty", lambda: False)()
+        self.t0 = self.shown = None
+        self.last_percent = -5
+
+    def on_train_begin(self, logs=None):
+        if self.t0 is None:  # wgan-train calls fit once per epoch: time the whole run
+            self.t0 = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        gi = counter(self.model, "generator_iterations")
+        now = time.perf_counter()
+        percent = 100 * gi // self.target
+        if self.tty and (self.shown is None or now - self.shown >= self.interval or gi >= self.target):
+            self.shown = now
+            self.stream.write("\r" + self.line(gi, now, logs) + " " * 4)
+            self.stream.flush()
+        elif not self.tty and percent >= self.last_percent + 5:
+            self.last_percent = percent - percent % 5
+            print(self.line(gi, now, logs), file=self.stream, flush=True)
+
+    def line(self, gi, now, logs):
+        rate = (gi - self.start) / max(now - self.t0, 1e-9)
+        eta = f" · ETA {_duration((self.target - gi) / rate)}" if 0 < rate and gi < self.target else ""
+        w = f" · W {float(logs['w_distance']):.4g}" if logs and "w_distance" in logs else ""
+        return (f"generator iteration {gi}/{self.target} ({100 * gi / self.target:.0f} %) · {rate:.2f} it/s"
+                f"{eta}{w}")
+
+    def close(self):
+        if self.tty and self.shown is not None:
+            self.stream.write("\n")
+            self.stream.flush()

@@ -1,0 +1,135 @@
+"""A run's working directory: what is ours in it, a lock, and checks before anything is written.
+
+A workdir holds one run. Only files this package writes are ever replaced, and only the
+temporaries its own (dead) processes left are ever removed (`wgan_edge.atomic.remove_stale`).
+"""
+import contextlib
+import csv
+import errno
+import fcntl
+import json
+import os
+
+from wgan_edge.atomic import atomic_path, remove_stale
+from wgan_edge.cli import ConfigError, first_line
+from wgan_keras.callbacks import COLUMNS
+from wgan_keras.config import TrainConfig
+
+CHECKPOINT = "checkpoint.keras"
+CONFIG = "config.json"
+METRICS = "metrics.csv"
+LOCK = ".wgan-keras.lock"
+OURS = (CHECKPOINT, METRICS, "w_estimate.png", "samples", "tensorboard")
+
+
+def previous_config(workdir):
+    """The TrainConfig a workdir's config.json holds, None for a new workdir, ValueError if unreadable."""
+    path = os.path.join(workdir, CONFIG)
+    if not os.path.lexists(path):
+        return None
+    try:
+        with open(path) as f:
+            return TrainConfig.from_dict(json.load(f))
+    except (ValueError, TypeError, RecursionError, OSError, UnicodeDecodeError) as e:
+        why = "nested too deeply" if isinstance(e, RecursionError) else type(e).__name__
+        raise ValueError(f"workdir {workdir}: {CONFIG} is not a wgan-train config ({why}); move it away or pick "
+                         f"another --workdir") from None
+
+
+def check(workdir, config):
+    """Refuses a workdir that holds another run, files we did not write, or paths of the wrong kind.
+    Writes nothing."""
+    if not workdir.strip():
+        raise ConfigError("workdir", "must name a folder", workdir)
+    if os.path.lexists(workdir) and not os.path.isdir(workdir):
+        raise ValueError(f"workdir {workdir} exists and is not a folder")
+    previous = previous_config(workdir)
+    if previous is not None:
+        diff = config.differences(previous)
+        if diff:
+            field, theirs, ours = diff[0]
+            raise ValueError(f"workdir {workdir} holds a run with a different config: {field} {theirs!r} vs {ours!r}")
+    elif os.path.isdir(workdir):
+        foreign = [name for name in OURS if os.path.lexists(os.path.join(workdir, name))]
+        if foreign:
+            raise ValueError(f"workdir {workdir} holds {foreign[0]} but no {CONFIG}, so not a wgan-train run; "
+                             f"pick another --workdir")
+    for name, folder in ((CHECKPOINT, False), (METRICS, False), ("samples", True), ("tensorboard", True)):
+        path = os.path.join(workdir, name)
+        if os.path.lexists(path) and (os.path.isdir(path) != folder or os.path.islink(path)):
+            raise ValueError(f"workdir {workdir}: {name} should be a {'folder' if folder else 'file'} we wrote; "
+                             f"move it away")
+    check_metrics(os.path.join(workdir, METRICS))
+
+
+def check_metrics(path):
+    """A metrics.csv we did not write (other columns, non-numbers) is refused rather than rewritten."""
+    if not os.path.exists(path):
+        return
+    try:
+        with open(path, newline="") as f:
+            reader = csv.DictReader(f)
+            if tuple(reader.fieldnames or ()) != COLUMNS:
+                raise ValueError("other columns")
+            for row in reader:
+                int(row["generator_iterations"])
+    except (ValueError, TypeError, csv.Error, UnicodeDecodeError) as e:
+        raise ValueError(f"{path} is not a metrics.csv that wgan-train wrote ({first_line(e)}); move it away") from None
+
+
+def _holder(fd):
+    """'process N' holding the flock on `fd`, from /proc/locks (Linux); the lock file itself stays
+    untouched, so a re-run that has nothing to do writes nothing at all."""
+    inode = os.fstat(fd).st_ino
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        with open("/proc/locks") as f:
+            for line in f:
+                fields = line.split()
+                if fields[1] == "FLOCK" and int(fields[5].rsplit(":", 1)[1]) == inode:
+                    return f"process {fields[4]}"
+    return "another process"
+
+
+@contextlib.contextmanager
+def claimed(workdir):
+    """Creates `workdir` (removed again if the run fails before writing anything there) and holds its
+    lock: a second wgan-train on the same workdir is refused at once. The kernel drops the lock when
+    the process ends, however it ends, so a killed run never leaves it stuck."""
+    created = not os.path.isdir(workdir)
+    os.makedirs(workdir, exist_ok=True)
+    lock = os.open(os.path.join(workdir, LOCK), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            if e.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
+                raise
+            raise ValueError(f"workdir {workdir} is in use by {_holder(lock)}; wait for it or pick another "
+                             f"--workdir") from None
+        for folder in (workdir, os.path.join(workdir, "samples")):  # temporaries of a killed run
+            remove_stale(folder)
+        yield
+    except BaseException:
+        if created and set(os.listdir(workdir)) <= {LOCK}:  # a failed start leaves no empty workdir
+            os.remove(os.path.join(workdir, LOCK))
+            os.rmdir(workdir)
+        raise
+    finally:
+        os.close(lock)
+
+
+def write_config(workdir, config):
+    with atomic_path(os.path.join(workdir, CONFIG)) as tmp, open(tmp, "w") as f:
+        json.dump(config.to_dict(), f, indent=2)
+
+
+def keep_rows_until(csv_path, generator_iterations):
+    """Drops metrics.csv rows logged after the checkpoint we resume from (they will be redone)."""
+    if not os.path.exists(csv_path):
+        return
+    with open(csv_path, newline="") as f:
+        rows = [r for r in csv.DictReader(f) if int(r["generator_iterations"]) <= generator_iterations]
+    with atomic_path(csv_path) as tmp, open(tmp, "w", newline="") as f:
+        out = csv.DictWriter(f, COLUMNS)
+        out.writeheader()
+        out.writerows(rows)
