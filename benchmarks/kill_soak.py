@@ -28,7 +28,7 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-TMP_PREFIX = ".tmp-checkpoint.keras-"
+TMP_PREFIX = ".wgan-keras-tmp-checkpoint.keras-"
 
 
 def command(workdir, args):
@@ -55,6 +55,7 @@ def last_logged(workdir):
 def checkpoint_iteration(workdir):
     """Generator iteration of checkpoint.keras (loading it proves it is whole), or 0 without one."""
     import keras
+
     import wgan_keras  # noqa: F401  (registers the classes)
     path = os.path.join(workdir, "checkpoint.keras")
     if not os.path.exists(path):
@@ -65,6 +66,7 @@ def checkpoint_iteration(workdir):
 
 def weights(workdir):
     import keras
+
     import wgan_keras  # noqa: F401
     model = keras.saving.load_model(os.path.join(workdir, "checkpoint.keras"))
     return [keras.ops.convert_to_numpy(w) for w in model.weights], \
@@ -72,7 +74,7 @@ def weights(workdir):
 
 
 def stale_tmp(workdir):
-    return sorted(n for n in os.listdir(workdir) if n.startswith(".tmp-"))
+    return sorted(n for n in os.listdir(workdir) if n.startswith(TMP_PREFIX))
 
 
 def one_kill(workdir, args, rng, mode, log):
@@ -85,7 +87,8 @@ def one_kill(workdir, args, rng, mode, log):
     t0 = time.time()
     # Wait for training to be under way (past the first, slow, compiled step and checkpoint
     # write of this process): a metrics row past this round's first checkpoint.
-    while proc.poll() is None and last_logged(workdir) <= start_ckpt + args.checkpoint_every and time.time() - t0 < args.timeout:
+    while (proc.poll() is None and last_logged(workdir) <= start_ckpt + args.checkpoint_every
+           and time.time() - t0 < args.timeout):
         time.sleep(0.01)
     killed_in = None
     if proc.poll() is None:

@@ -34,6 +34,7 @@ def worker(a, precision, seed, workdir):
     """One training run in this process (the dtype policy is process-wide)."""
     import keras
     import tensorflow as tf
+
     from wgan_keras.config import TrainConfig
     from wgan_keras.train import train
     tf.config.threading.set_intra_op_parallelism_threads(len(a.cpus.split(",")))
@@ -111,6 +112,7 @@ def plot(results, curves_png, grids_png, generator_iters):
     """The three W curves in one plot, and the three final sample grids side by side."""
     from matplotlib.figure import Figure
     from matplotlib.image import imread
+
     from wgan_keras.callbacks import _axes
     fig = Figure(figsize=(3 * len(results), 3.3))
     for i, r in enumerate(results):

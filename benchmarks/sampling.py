@@ -3,7 +3,7 @@ cold start of `wgan-sample` (process start -> PNG written) with and without Tens
 
     python benchmarks/sampling.py --checkpoint run.keras [--report] [--json out.json]
 
---report also prints the fidelity/size table of export.report (every quantization).
+--report also prints the fidelity/size table of wgan_export.report (every quantization).
 """
 import argparse
 import json
@@ -31,7 +31,7 @@ def timed(fn, repeats=20):
 # The same sampling through TensorFlow's interpreter: what a board with TF installed would run.
 TF_SAMPLER = """
 import sys, numpy as np, tensorflow as tf
-from export.png import encode_png, image_grid
+from wgan_edge.png import encode_png, image_grid
 it = tf.lite.Interpreter(model_path=sys.argv[1], num_threads=2)
 run = it.get_signature_runner("generate")
 b, d = run.get_input_details()["z"]["shape"]
@@ -44,7 +44,7 @@ open(sys.argv[2], "wb").write(encode_png(image_grid(px)))
 def cold_start(model_path, runs=3):
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
-        commands = {"wgan-sample (LiteRT only)": [sys.executable, "-m", "export.sample", "--model", model_path,
+        commands = {"wgan-sample (LiteRT only)": [sys.executable, "-m", "wgan_edge.sample", "--model", model_path,
                                                   "--num", "64", "--out", os.path.join(tmp, "a.png"), "--overwrite"],
                     "same through TensorFlow": [sys.executable, "-c", TF_SAMPLER, model_path,
                                                 os.path.join(tmp, "b.png")]}
@@ -67,9 +67,11 @@ def main(argv=None):
     args = p.parse_args(argv)
 
     import tensorflow as tf
-    from export import lib, report
-    from export.tflite import convert
-    from export.sample import TFLiteGenerator
+
+    from wgan_edge.contract import latent_vectors
+    from wgan_edge.runner import TFLiteGenerator
+    from wgan_export import lib, report
+    from wgan_export.tflite import convert
     generator = lib.load_generator(args.checkpoint)
     d = lib.describe(generator)["latent_dim"]
     results = {"latency_ms": {}, "cold_start_s": {}}
@@ -77,7 +79,7 @@ def main(argv=None):
         sm = lib.write_saved_model(generator, os.path.join(tmp, "sm"))
         signature = tf.saved_model.load(sm).signatures["generate"]
         for n in (1, 64):
-            z = lib.latent_vectors(n, d, seed=5)
+            z = latent_vectors(n, d, seed=5)
             zt = tf.constant(z)
             rows = {"keras generator(z)": lambda: generator(zt, training=False).numpy(),
                     "SavedModel (dynamic batch)": lambda: signature(z=zt)["images"].numpy()}

@@ -44,6 +44,7 @@ SIGMA_BINS = (0, 1, 2, 3, 4, 10, float("inf"))  # where non-HQ samples lie: the 
 def distance_histogram(samples, toy):
     """Fractions of `samples` whose distance to the nearest centre, in sigma, falls in each SIGMA_BINS bin."""
     import numpy as np
+
     from wgan_keras.data.toys import TOY_SIGMA, toy_centers
     d = np.linalg.norm(samples[:, None] - toy_centers(toy)[None], axis=-1).min(axis=1) / TOY_SIGMA[toy]
     return (np.histogram(d, SIGMA_BINS)[0] / len(d)).round(4).tolist()
@@ -65,6 +66,7 @@ def make_optimizer(a, steps):
 
 def run_seed(a, seed):
     import keras
+
     from wgan_keras.data.toys import TOY_SIGMA, sample_toy, toy_centers
     from wgan_keras.evaluation import W1Tracker, mode_coverage, spearman
     from wgan_keras.models import MLPCritic, MLPGenerator
@@ -103,6 +105,7 @@ def run_seed(a, seed):
 
 def plot(a, result):
     import numpy as np
+
     from wgan_keras.callbacks import scatter_png
     from wgan_keras.data.toys import sample_toy
     title = (f"{a.toy}, {a.preset}, seed {result['seed']}: {result['modes']}/{result['n_modes']} modes, "

@@ -33,7 +33,8 @@ import subprocess
 import sys
 import time
 
-BASELINE = os.environ.get("WGAN_TORCH_BASELINE", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "baselines", "torch_wgan_baseline.py"))
+BASELINE = os.environ.get("WGAN_TORCH_BASELINE", os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "baselines", "torch_wgan_baseline.py"))
 BATCH, N_CRITIC, LATENT, CLIP, LR = 64, 5, 128, 0.01, 5e-5
 
 
@@ -84,10 +85,12 @@ def configure_threads(variant):
 
 def keras_worker(variant, iters, warmup):
     import numpy as np
-    import wgan_keras  # noqa: F401  first, as a user would: it turns oneDNN on before TensorFlow loads
     import tensorflow as tf
+
+    import wgan_keras  # noqa: F401  first, as a user would: it turns oneDNN on before TensorFlow loads
     configure_threads(variant)
     import keras
+
     from wgan_keras.data.pipeline import in_memory
     from wgan_keras.distribute import set_precision
     from wgan_keras.models import DCGANCritic, DCGANGenerator
@@ -130,8 +133,9 @@ def keras_worker(variant, iters, warmup):
 
 def peak_worker(dtype="float32", n=2048, reps=10):
     """Matmul peak of TensorFlow (with oneDNN, as the package runs it) on this machine, best of `reps`."""
-    import wgan_keras  # noqa: F401  oneDNN on, before TensorFlow loads
     import tensorflow as tf
+
+    import wgan_keras  # noqa: F401  oneDNN on, before TensorFlow loads
     a = tf.random.normal((n, n), dtype=dtype)
     b = tf.random.normal((n, n), dtype=dtype)
     mm = tf.function(lambda a, b: tf.matmul(a, b))
@@ -147,6 +151,7 @@ def peak_worker(dtype="float32", n=2048, reps=10):
 def torch_bf16_worker(baseline_args):
     """The baseline loop, unchanged, under CPU autocast to bfloat16 (PyTorch's own mixed precision)."""
     import importlib.util
+
     import torch
     spec = importlib.util.spec_from_file_location("torch_wgan_baseline", BASELINE)
     baseline = importlib.util.module_from_spec(spec)

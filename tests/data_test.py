@@ -7,11 +7,19 @@ import pytest
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
-from export.png import encode_png
-from wgan_keras.data import TOY_SIGMA, check_array, epoch_dataset, load_bundled, load_folder, load_tfds, \
-    sample_toy, steps_per_epoch, toy_centers
+from wgan_edge.png import encode_png
+from wgan_keras.data import (
+    TOY_SIGMA,
+    check_array,
+    epoch_dataset,
+    load_bundled,
+    load_folder,
+    load_tfds,
+    sample_toy,
+    steps_per_epoch,
+    toy_centers,
+)
 from wgan_keras.data.sources import fit_to_size, match_channels
-
 
 # ------------------------------------------------------------------ toys
 
@@ -75,6 +83,7 @@ def test_epoch_dataset_scales_batches_and_orders_by_seed_and_epoch():
 
 def test_array_batches_permute_every_epoch_reproducibly():
     import random
+
     from wgan_keras.data.grouping import array_batches
     x = np.arange(50, dtype=np.float32)[:, None]
     random.seed(3)

@@ -9,9 +9,9 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from harness import assert_same_weights, max_abs
 
 import wgan_keras as wk
-from harness import assert_same_weights, max_abs
 from wgan_keras.distribute import make_strategy, set_precision
 
 SHAPE = (28, 28, 1)
@@ -52,7 +52,8 @@ def test_multi_worker_two_processes(tmp_path):
     workers = []
     try:
         for index in range(2):
-            env = dict(os.environ, TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}),
+            task = {"type": "worker", "index": index}
+            env = dict(os.environ, TF_CONFIG=json.dumps({"cluster": cluster, "task": task}),
                        PYTHONPATH=os.pathsep.join([os.path.dirname(HERE), os.environ.get("PYTHONPATH", "")]))
             workers.append(subprocess.Popen([sys.executable, os.path.join(HERE, "multi_worker_main.py"), str(tmp_path)],
                                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))

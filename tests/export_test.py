@@ -17,9 +17,11 @@ import keras
 import numpy as np
 import pytest
 
-from export import lib, report, tflite
-from export.sample import TFLiteGenerator
+from wgan_edge.contract import METADATA_FILE, SIGNATURE, latent_vectors
+from wgan_edge.runner import TFLiteGenerator
+from wgan_export import lib, report, tflite
 from wgan_keras import WGAN, DCGANCritic, DCGANGenerator
+from wgan_keras.images import generate_images
 
 LATENT = 8
 PSNR_BOUND = {"float32": 90.0, "float16": 50.0, "dynamic": 30.0, "int8": 24.0, "qat": 20.0}
@@ -55,7 +57,7 @@ def checkpoints(generator, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def z():
-    return lib.latent_vectors(32, LATENT, seed=0)
+    return latent_vectors(32, LATENT, seed=0)
 
 
 @pytest.mark.parametrize("quantize", tflite.QUANTIZATIONS)
@@ -70,7 +72,7 @@ def test_every_quantization_converts_and_runs_in_litert(generator, z, quantize):
     out = runner(z[:10])  # 3 invocations, the last one padded
     assert out["images"].dtype == np.float32 and out["images"].shape == (10, 28, 28, 1)
     assert out["pixels"].dtype == np.uint8 and out["pixels"].shape == (10, 28, 28, 1)
-    reference = lib.keras_images(generator, z[:10])
+    reference = generate_images(generator, z[:10])
     row = report.fidelity(reference, out["images"])  # also proves the weights are there (no NaN, no zeros)
     assert row["psnr_db"] > PSNR_BOUND[quantize], row
     # pixels are the documented mapping of images
@@ -79,23 +81,23 @@ def test_every_quantization_converts_and_runs_in_litert(generator, z, quantize):
 
 def test_float32_tflite_matches_keras(generator, z):
     out = TFLiteGenerator(tflite.convert(generator, "float32", batch_size=32))(z)
-    reference = lib.keras_images(generator, z)
+    reference = generate_images(generator, z)
     np.testing.assert_allclose(out["images"], reference, atol=1e-5)
-    from export.png import to_uint8
+    from wgan_edge.contract import to_uint8
     assert np.abs(out["pixels"].astype(int) - to_uint8(reference).astype(int)).max() <= 1
 
 
 def test_int8_io_quantizes_z_with_input_scale(generator, z):
     runner = TFLiteGenerator(tflite.convert(generator, "int8", batch_size=8, int8_io=True))
     assert runner.input["dtype"] == np.int8 and runner.input["quantization"][0] > 0
-    row = report.fidelity(lib.keras_images(generator, z), runner(z)["images"])
+    row = report.fidelity(generate_images(generator, z), runner(z)["images"])
     assert row["psnr_db"] > PSNR_BOUND["int8"] - 2, row
 
 
 def test_saved_model_signature_names_shapes_and_weights(generator, z, tmp_path):
     path = lib.write_saved_model(generator, str(tmp_path / "sm"))
     import tensorflow as tf
-    fn = tf.saved_model.load(path).signatures[lib.SIGNATURE]
+    fn = tf.saved_model.load(path).signatures[SIGNATURE]
     (args, kwargs) = fn.structured_input_signature
     assert list(kwargs) == ["z"] and kwargs["z"].shape.as_list() == [None, LATENT] and kwargs["z"].dtype == tf.float32
     outputs = fn.structured_outputs
@@ -103,8 +105,8 @@ def test_saved_model_signature_names_shapes_and_weights(generator, z, tmp_path):
     assert outputs["images"].shape.as_list() == [None, 28, 28, 1] and outputs["images"].dtype == tf.float32
     assert outputs["pixels"].shape.as_list() == [None, 28, 28, 1] and outputs["pixels"].dtype == tf.uint8
     out = lib.run_saved_model(path, z)
-    np.testing.assert_allclose(out["images"], lib.keras_images(generator, z), atol=1e-5)
-    meta = json.load(open(os.path.join(path, lib.METADATA_FILE)))
+    np.testing.assert_allclose(out["images"], generate_images(generator, z), atol=1e-5)
+    meta = json.load(open(os.path.join(path, METADATA_FILE)))
     assert meta["latent_dim"] == LATENT and meta["image_shape"] == [28, 28, 1] and meta["batch_size"] is None
     fixed = lib.write_saved_model(generator, str(tmp_path / "sm4"), batch_size=4)
     assert tf.saved_model.load(fixed).signatures["generate"].structured_input_signature[1]["z"].shape[0] == 4
@@ -123,7 +125,7 @@ def _our_lines(stderr):
 
 def _cli(*args):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    return subprocess.run([sys.executable, "-m", "export.main", *args], capture_output=True, text=True, env=env)
+    return subprocess.run([sys.executable, "-m", "wgan_export.main", *args], capture_output=True, text=True, env=env)
 
 
 def test_cli_exports_tflite_and_saved_model_then_refuses_to_overwrite(checkpoints, tmp_path):
@@ -135,7 +137,7 @@ def test_cli_exports_tflite_and_saved_model_then_refuses_to_overwrite(checkpoint
     r = _cli("--checkpoint", checkpoints["wgan"], "--format", "saved_model", "--out", str(tmp_path / "sm"),
              "--fidelity_samples", "8")
     assert r.returncode == 0, r.stderr
-    assert os.path.isfile(tmp_path / "sm" / "saved_model.pb") and os.path.isfile(tmp_path / "sm" / lib.METADATA_FILE)
+    assert os.path.isfile(tmp_path / "sm" / "saved_model.pb") and os.path.isfile(tmp_path / "sm" / METADATA_FILE)
     before = open(out, "rb").read()
     r = _cli("--checkpoint", checkpoints["wgan"], "--out", out)
     assert r.returncode == 2 and "exists" in r.stderr and len(_our_lines(r.stderr)) == 1

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
+from harness import run_model_saving_test, run_serialization_test
 
 import wgan_keras as wk
-from harness import run_model_saving_test, run_serialization_test
 
 
 @pytest.mark.parametrize("size", [28, 32, 64])

@@ -3,7 +3,7 @@ keeps the last good checkpoint, and a SIGKILLed run resumes to the same weights.
 
 One table (`CASES`) of bad inputs for wgan-train / wgan-export / wgan-sample. Each case must
 end with exit status 2 (1 for divergence), exactly one non-empty stderr line naming the tool,
-no traceback, every file that existed before byte-identical afterwards and no `.tmp-*` leftover.
+no traceback, every file that existed before byte-identical afterwards and no temporary leftover.
 wgan-train and wgan-export cases run in-process through the same entry points as the console
 scripts (a TensorFlow start-up per case would cost minutes); wgan-sample cases and a few
 `SUBPROCESS` cases run as real processes (a malformed flatbuffer must not take pytest down).
@@ -22,7 +22,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from export import atomic, lib, tflite
+from wgan_edge import atomic
+from wgan_export import lib, tflite
 from wgan_keras.config import TrainConfig
 from wgan_keras.train import train
 
@@ -101,17 +102,16 @@ def _folder(tmp, files):
 def run_train(argv, capsys):
     """`wgan-train argv` in-process, as the console script: (exit code, stderr)."""
     from wgan_keras import main as cli
-    cli.FLAGS.unparse_flags()
     code = 0
     try:
-        cli.main(cli._parse(["wgan-train", *argv]))
+        cli.run(argv)
     except SystemExit as e:
         code = e.code
     return code, capsys.readouterr().err
 
 
 def run_export(argv, capsys):
-    from export import main as cli
+    from wgan_export import main as cli
     code = 0
     try:
         cli.run(argv)
@@ -130,7 +130,7 @@ def run_subprocess(module, argv):
     return r.returncode, "\n".join(l for l in r.stderr.splitlines() if not l.startswith(noise))
 
 
-MODULES = {"wgan-train": "wgan_keras.main", "wgan-export": "export.main", "wgan-sample": "export.sample"}
+MODULES = {"wgan-train": "wgan_keras.main", "wgan-export": "wgan_export.main", "wgan-sample": "wgan_edge.sample"}
 
 
 def snapshot(*roots):
@@ -153,7 +153,7 @@ def _same_run(old, new):
 
 def leftovers(*roots):
     return [os.path.join(folder, n) for root in roots for folder, dirs, files in os.walk(root)
-            for n in dirs + files if n.startswith(".tmp-")]
+            for n in dirs + files if n.startswith(atomic.PREFIX)]
 
 
 # --------------------------------------------------------------------------- the table
@@ -226,15 +226,17 @@ def enospc_in_write_bytes(mp):
                else open(path, mode, *a, **k), raising=False)
 
 
-def enospc_in_copytree(mp):
-    import export.main as m
+def enospc_in_saved_model(mp):
+    """The disk fills while the SavedModel is written: part of the folder, then ENOSPC."""
+    from wgan_export import lib
+    real = lib.write_saved_model
 
-    def copytree(src, dst, *a, **k):
-        shutil.copytree(src, dst, *a, **k)
-        with open(os.path.join(dst, "saved_model.pb"), "r+b") as f:
+    def write(generator, path, *a, **k):
+        real(generator, path, *a, **k)
+        with open(os.path.join(path, "saved_model.pb"), "r+b") as f:
             f.truncate(10)
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), dst)
-    mp.setattr(m, "shutil", type("S", (), {"copytree": staticmethod(copytree), "rmtree": shutil.rmtree}))
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), path)
+    mp.setattr(lib, "write_saved_model", write)
 
 
 def E(*flags):
@@ -328,7 +330,7 @@ CASES = [
          "No space left on device", enospc_in_write_bytes),
     Case("export-saved-model-enospc", "wgan-export",
          E("--checkpoint={checkpoint}", "--format=saved_model", "--out={saved_model}", "--overwrite"),
-         "No space left on device", enospc_in_copytree),
+         "No space left on device", enospc_in_saved_model),
     # ---- wgan-sample (always a real process: LiteRT parses the hostile bytes)
     Case("sample-truncated-tflite", "wgan-sample", S("--model={truncated_tflite}", OUT.replace("tflite", "png")),
          "cannot load"),

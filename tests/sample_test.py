@@ -7,7 +7,8 @@ import textwrap
 import numpy as np
 import pytest
 
-from export import lib, tflite
+from wgan_edge.contract import latent_vectors
+from wgan_export import tflite
 from wgan_keras import DCGANGenerator
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -40,7 +41,7 @@ def _no_tf_env(tmp_path):
 def _sample(tmp_path, *args):
     code = textwrap.dedent("""
         import sys
-        from export import sample
+        from wgan_edge import sample
         try:
             sample.run(sys.argv[1:])
         finally:
@@ -68,9 +69,9 @@ def test_sampler_writes_png_without_tensorflow(models, tmp_path, name):
 
 
 def test_sampler_matches_the_generator(models):
-    from export.sample import TFLiteGenerator
+    from wgan_edge.runner import TFLiteGenerator
     runner = TFLiteGenerator(models["float_b4"])
-    z = lib.latent_vectors(6, 8, seed=3)
+    z = latent_vectors(6, 8, seed=3)
     out = runner(z)
     assert out["pixels"].shape == (6, 28, 28, 1) and np.isfinite(out["images"]).all()
     assert out["images"].std() > 0  # weights are there

@@ -59,7 +59,8 @@ def test_bundled_run_writes_everything(tmp_path):
     assert decode(os.path.join(workdir, "samples", "gen_000004.png")).shape == (8 * 30 + 2, 8 * 30 + 2, 1)
     assert decode(os.path.join(workdir, "w_estimate.png")).shape[-1] in (3, 4)
     table = rows(workdir)
-    assert {"epoch", "generator_iterations", "w_distance", "critic_loss", "generator_loss", "wall_time"} <= set(table[0])
+    columns = {"epoch", "generator_iterations", "w_distance", "critic_loss", "generator_loss", "wall_time"}
+    assert columns <= set(table[0])
     assert [int(r["generator_iterations"]) for r in table] == list(range(1, 8))
     assert [int(r["epoch"]) for r in table] == [0] * 5 + [1] * 2
     assert all(np.isfinite(float(r["w_distance"])) for r in table)

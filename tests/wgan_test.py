@@ -2,9 +2,9 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from harness import assert_same_weights, max_abs, run_serialization_test
 
 import wgan_keras as wk
-from harness import assert_same_weights, max_abs, run_serialization_test
 
 SHAPE = (28, 28, 1)
 

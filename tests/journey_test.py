@@ -1,0 +1,95 @@
+"""A new user's first hour, as real processes with stderr on a real terminal: train -> re-run (nothing
+to do, nothing written) -> extend -> Ctrl-C (saves, says how to resume) -> resume -> export -> sample,
+and bad input on the way, each error exactly one line on the terminal (TensorFlow's C++ lines included)."""
+import csv
+import os
+
+import keras
+from commands import as_process
+
+import wgan_keras  # noqa: F401  (registers the model classes for .keras loading)
+
+TINY = ["--base_filters=8", "--latent_dim=8", "--batch_size=200", "--n_critic=2", "--sample_every=5",
+        "--checkpoint_every=1000", "--log_every=1"]
+
+
+def snapshot(root):
+    files = {}
+    for folder, _, names in os.walk(root):
+        for name in names:
+            with open(os.path.join(folder, name), "rb") as f:
+                files[os.path.join(folder, name)] = f.read()
+    return files
+
+
+def rows(work):
+    path = work / "metrics.csv"
+    if not path.exists():
+        return 0
+    with open(path, newline="") as f:
+        return len(list(csv.DictReader(f)))
+
+
+def checkpoint_iterations(work):
+    model = keras.saving.load_model(str(work / "checkpoint.keras"))
+    return int(keras.ops.convert_to_numpy(model.generator_iterations))
+
+
+def one_error_line(result, tool, *words):
+    assert result.code == 2, result.err
+    assert len(result.err_lines) == 1, result.err
+    line = result.err_lines[0]
+    assert line.startswith(f"{tool}: error: ") and all(w in line for w in words), line
+
+
+def test_a_new_users_first_hour(tmp_path):
+    work = tmp_path / "runs" / "mnist"
+    train = ["wgan-train", [*TINY, f"--workdir={work}", "--generator_iters=6"]]
+    first = as_process(*train, terminal=True)
+    assert first.code == 0 and not first.err_lines, first.err
+    assert "generator iteration 6/6" in first.out and "metrics.csv" in first.out
+    assert checkpoint_iterations(work) == 6
+    files = snapshot(work)
+
+    again = as_process(*train, terminal=True)  # what the README says to do to resume
+    assert again.code == 0 and not again.err_lines, again.err
+    assert "already at 6 generator iterations; nothing to do" in again.out
+    assert snapshot(work) == files  # no new TensorBoard file, no rewritten config
+
+    longer = ["wgan-train", [*TINY, f"--workdir={work}", "--generator_iters=100000"]]
+    stopped = as_process(*longer, terminal=True, interrupt_when=lambda: rows(work) >= 12)
+    assert stopped.code == 130, stopped.err
+    assert len(stopped.err_lines) == 1 and "run the same command again to resume" in stopped.err_lines[0], stopped.err
+    saved = checkpoint_iterations(work)
+    assert saved >= 12  # checkpoint_every is 1000: only the Ctrl-C save can have written it
+    assert f"interrupted at generator iteration {saved}; saved checkpoint.keras" in stopped.err_lines[0]
+
+    resumed = as_process("wgan-train", [*TINY, f"--workdir={work}", f"--generator_iters={saved + 2}"],
+                         terminal=True)
+    assert resumed.code == 0 and not resumed.err_lines, resumed.err
+    assert checkpoint_iterations(work) == saved + 2
+    logged = [int(r["generator_iterations"]) for r in csv.DictReader(open(work / "metrics.csv", newline=""))]
+    assert logged == list(range(1, saved + 3))  # one row per iteration, none twice, none lost
+
+    model = tmp_path / "g.tflite"
+    export = as_process("wgan-export", ["--checkpoint", work / "checkpoint.keras", "--quantize", "int8",
+                                        "--fidelity_samples", "8", "--out", model], terminal=True)
+    assert export.code == 0 and not export.err_lines and model.exists(), export.err
+    again = as_process("wgan-export", ["--checkpoint", work / "checkpoint.keras", "--out", model], terminal=True)
+    one_error_line(again, "wgan-export", "exists", "--overwrite")
+
+    grid = tmp_path / "grid.png"
+    sample = as_process("wgan-sample", ["--model", model, "--num", "16", "--out", grid], terminal=True)
+    assert sample.code == 0 and not sample.err_lines and grid.read_bytes().startswith(b"\x89PNG"), sample.err
+    one_error_line(as_process("wgan-sample", ["--model", model, "--num", "-1", "--out", grid], terminal=True),
+                   "wgan-sample", "--num=-1")
+    one_error_line(as_process("wgan-train", [*TINY, f"--workdir={work}", "--seed=-1"], terminal=True),
+                   "wgan-train", "--seed=-1")
+
+
+def test_help_lists_our_flags_and_exits_0():
+    for tool, flag in (("wgan-train", "--n_critic"), ("wgan-export", "--quantize"), ("wgan-sample", "--num")):
+        for option in ("--help", "-h"):
+            r = as_process(tool, [option])
+            assert r.code == 0 and flag in r.out and "Default:" in r.out, (tool, r.err)
+    assert "--helpfull" not in as_process("wgan-train", ["--help"]).out
