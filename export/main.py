@@ -8,6 +8,7 @@ size and the fidelity against the Keras generator on fixed latent vectors.
 """
 import dataclasses
 import os
+import warnings
 from typing import Optional
 
 from wgan_edge.atomic import atomic_path, remove_stale, write_bytes
@@ -30,7 +31,7 @@ class ExportConfig:
     int8_io: bool = option(False, "int8 input z (with --quantize int8 or qat).")
     qat_steps: int = option(100, "qat: distillation steps.", low=0, high=100_000)
     sparsity: float = option(0.0, "qat: prune to this fraction of zero weights, then int8.", low=0.0, high=0.99)
-    fidelity_samples: int = option(256, "Latent vectors for the printed fidelity against Keras.", low=1, high=65536)
+    fidelity_samples: int = option(256, "Latent vectors for the printed fidelity against Keras.", low=1, high=4096)
     overwrite: bool = option(False, "Replace an existing --out.")
 
 
@@ -82,6 +83,8 @@ def main(argv=None):
     _check(config)
     remove_stale(os.path.dirname(os.path.abspath(config.out)))  # what a killed export left beside --out
     quiet_libraries()
+    # The converter calibrates int8 through the deprecated tf.lite.Interpreter and says so, at length.
+    warnings.filterwarnings("ignore", message=r"\s*Warning: tf.lite.Interpreter is deprecated")
     print(export(config))
     return 0
 

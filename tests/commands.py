@@ -19,22 +19,29 @@ class Result:
     out: str
     err: str
 
+    # subprocess.CompletedProcess names, so a test reads the same either way
+    returncode = property(lambda self: self.code)
+    stdout = property(lambda self: self.out)
+    stderr = property(lambda self: self.err)
+
     @property
     def err_lines(self):
         return [line for line in self.err.splitlines() if line.strip()]
 
 
-def in_process(tool, argv, capsys):
-    """`tool argv` through its console entry point, in this process."""
+def in_process(tool, argv, cwd=None):
+    """`tool argv` through its console entry point, in this process (no TensorFlow start-up to pay)."""
+    import contextlib
     import importlib
+    import io
     module = importlib.import_module(MODULES[tool])
-    code = 0
-    try:
-        module.run(list(argv))
-    except SystemExit as e:
-        code = e.code or 0
-    captured = capsys.readouterr()
-    return Result(code, captured.out, captured.err)
+    out, err, code = io.StringIO(), io.StringIO(), 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), contextlib.chdir(cwd or os.getcwd()):
+        try:
+            module.run([str(a) for a in argv])
+        except SystemExit as e:
+            code = e.code or 0
+    return Result(code, out.getvalue(), err.getvalue())
 
 
 def user_env(**extra):

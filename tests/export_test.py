@@ -10,12 +10,11 @@ steps, so it is held to the int8 bound minus margin.
 """
 import json
 import os
-import subprocess
-import sys
 
 import keras
 import numpy as np
 import pytest
+from commands import in_process
 
 from wgan_edge.contract import METADATA_FILE, SIGNATURE, latent_vectors
 from wgan_edge.runner import TFLiteGenerator
@@ -55,6 +54,13 @@ def checkpoints(generator, tmp_path_factory):
     return paths
 
 
+def test_check_builtin_only_refuses_flex_and_custom_ops(monkeypatch):
+    for ops in ({"CONV_2D", "FlexRandomStandardNormal"}, {"CUSTOM:MyOp", "ADD"}):
+        monkeypatch.setattr(tflite, "op_names", lambda model, ops=ops: ops)
+        with pytest.raises(lib.ExportError, match="non-builtin"):
+            tflite.check_builtin_only(b"")
+
+
 @pytest.fixture(scope="module")
 def z():
     return latent_vectors(32, LATENT, seed=0)
@@ -64,7 +70,7 @@ def z():
 def test_every_quantization_converts_and_runs_in_litert(generator, z, quantize):
     options = {"steps": 4} if quantize == "qat" else {}
     model = tflite.convert(generator, quantize, batch_size=4, **options)
-    assert tflite.check_builtin_only(model)
+    tflite.check_builtin_only(model)  # raises on Flex or custom ops (see the test below)
     assert not any(n.startswith("CUSTOM") or "FLEX" in n.upper() for n in tflite.op_names(model))
     runner = TFLiteGenerator(model)
     assert (runner.batch_size, runner.latent_dim, runner.image_shape) == (4, LATENT, (28, 28, 1))
@@ -124,8 +130,7 @@ def _our_lines(stderr):
 
 
 def _cli(*args):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    return subprocess.run([sys.executable, "-m", "wgan_export.main", *args], capture_output=True, text=True, env=env)
+    return in_process("wgan-export", args)
 
 
 def test_cli_exports_tflite_and_saved_model_then_refuses_to_overwrite(checkpoints, tmp_path):

@@ -33,7 +33,7 @@ def test_notebook_is_clean(name):
     first = code[0]
     assert "parameters" in first.metadata.get("tags", []), f"{name}: the first code cell must be tagged parameters"
     assert "WGAN_QUICK" in first.source and '"google.colab" in sys.modules' in first.source
-    assert "git+https://github.com/wgan-keras/wgan-keras" in first.source
+    assert 'REPO = "https://github.com/wgan-keras/wgan-keras"' in first.source and "git+{REPO}" in first.source
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -57,3 +57,17 @@ def test_notebook_runs(name, tmp_path, monkeypatch):
     assert not errors, f"{name}: error outputs {errors}"
     images = sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert images >= 3, f"{name}: expected inline plots, got {images} images"
+
+
+def test_the_repository_url_is_stated_once():
+    """setup.cfg's [metadata] url is the one place; notebooks and docs may only repeat exactly it."""
+    import configparser
+    import re
+    root = COLAB.parent
+    cfg = configparser.ConfigParser()
+    cfg.read(root / "setup.cfg")
+    ours = cfg["metadata"]["url"].split("github.com/")[1]
+    texts = [p.read_text() for p in [*COLAB.glob("*.ipynb"), root / "README.md", *(root / "docs").glob("*.md")]]
+    found = {m for t in texts for m in re.findall(r"github(?:\.com)?/([\w.-]+/[\w.-]+)", t)
+             if not m.startswith(("keras-team/", "tensorflow/", "google"))}
+    assert ours in found and found == {ours}, found

@@ -7,9 +7,10 @@ import textwrap
 import numpy as np
 import pytest
 
-from wgan_edge.contract import latent_vectors
+from wgan_edge.contract import latent_vectors, to_uint8
 from wgan_export import tflite
 from wgan_keras import DCGANGenerator
+from wgan_keras.images import generate_images
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -27,6 +28,7 @@ def models(tmp_path_factory):
     with open(paths["junk"], "wb") as f:
         f.write(b"not a flatbuffer")
     paths["root"] = str(root)
+    paths["generator"] = g
     return paths
 
 
@@ -75,6 +77,9 @@ def test_sampler_matches_the_generator(models):
     out = runner(z)
     assert out["pixels"].shape == (6, 28, 28, 1) and np.isfinite(out["images"]).all()
     assert out["images"].std() > 0  # weights are there
+    np.testing.assert_allclose(out["images"], generate_images(models["generator"], z), atol=1e-5)
+    delta = np.abs(out["pixels"].astype(int) - to_uint8(out["images"]).astype(int))
+    assert delta.max() <= 1 and (delta > 0).mean() <= 1e-3  # the pixel rule, up to float rounding at ties
 
 
 @pytest.mark.parametrize("case", ["missing", "junk", "exists", "num"])

@@ -3,14 +3,13 @@ import csv
 import dataclasses
 import json
 import os
-import subprocess
-import sys
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_datasets as tfds
+from commands import in_process
 
 from wgan_keras.config import TrainConfig
 from wgan_keras.train import train
@@ -75,10 +74,10 @@ def test_bundled_run_writes_everything(tmp_path):
 def test_interrupted_run_resumes_to_the_same_weights(tmp_path):
     reference = train(tiny(), str(tmp_path / "straight"), verbose=0)
     workdir = str(tmp_path / "interrupted")
-    with pytest.raises(KeyboardInterrupt):  # killed at 5; the checkpoint is from 4
+    with pytest.raises(KeyboardInterrupt):  # Ctrl-C at 5 saves where the run stands (checkpoint_every is 2)
         train(tiny(), workdir, callbacks=[_Interrupt(5)], verbose=0)
     saved = keras.saving.load_model(os.path.join(workdir, "checkpoint.keras"))
-    assert int(saved.generator_iterations.numpy()) == 4
+    assert int(saved.generator_iterations.numpy()) == 5
     resumed = train(tiny(), workdir, verbose=0)  # the same command again
     assert int(resumed.generator_iterations.numpy()) == 7
     for a, b in zip(reference.weights, resumed.weights):
@@ -180,9 +179,7 @@ def test_unknown_dataset_and_unwritable_workdir_in_process(tmp_path):
 
 
 def cli(*args, cwd=None):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    return subprocess.run([sys.executable, "-m", "wgan_keras.main", *args], capture_output=True, text=True,
-                          env=env, cwd=cwd, timeout=120)
+    return in_process("wgan-train", args, cwd=cwd)
 
 
 def _error_lines(stderr):
@@ -190,7 +187,6 @@ def _error_lines(stderr):
     return [line for line in stderr.splitlines() if line.startswith("wgan-train:")]
 
 
-# Each CLI case pays a TensorFlow start-up; the other error paths are tested in-process above/below.
 @pytest.mark.parametrize("make_args, message", [
     (lambda tmp: ["--latent_dim", "1000000000"], "latent_dim=1000000000"),
     (lambda tmp: ["--images", str(tmp)], "holds no"),

@@ -21,21 +21,19 @@ def _duration(seconds):
 class Progress(keras.callbacks.Callback):
     """Prints `generator iteration 120/200 (60 %) · 3.1 it/s · ETA 26s · W 0.0123`."""
 
-    def __init__(self, start, target, stream=None, interval=0.5):
+    def __init__(self, target, stream=None, interval=0.5):
         super().__init__()
-        self.start, self.target, self.interval = start, max(1, target), interval
+        self.target, self.interval, self.start = max(1, target), interval, None
         self.stream = stream or sys.stdout
         self.tty = getattr(self.stream, "isatty", lambda: False)()
         self.t0 = self.shown = None
         self.last_percent = -5
 
-    def on_train_begin(self, logs=None):
-        if self.t0 is None:  # wgan-train calls fit once per epoch: time the whole run
-            self.t0 = time.perf_counter()
-
     def on_train_batch_end(self, batch, logs=None):
         gi = counter(self.model, "generator_iterations")
         now = time.perf_counter()
+        if self.t0 is None:  # the rate starts after the first step: that one includes tracing
+            self.t0, self.start = now, gi
         percent = 100 * gi // self.target
         if self.tty and (self.shown is None or now - self.shown >= self.interval or gi >= self.target):
             self.shown = now
@@ -46,11 +44,14 @@ class Progress(keras.callbacks.Callback):
             print(self.line(gi, now, logs), file=self.stream, flush=True)
 
     def line(self, gi, now, logs):
-        rate = (gi - self.start) / max(now - self.t0, 1e-9)
-        eta = f" · ETA {_duration((self.target - gi) / rate)}" if 0 < rate and gi < self.target else ""
-        w = f" · W {float(logs['w_distance']):.4g}" if logs and "w_distance" in logs else ""
-        return (f"generator iteration {gi}/{self.target} ({100 * gi / self.target:.0f} %) · {rate:.2f} it/s"
-                f"{eta}{w}")
+        text = f"generator iteration {gi}/{self.target} ({100 * gi / self.target:.0f} %)"
+        if gi > self.start and now > self.t0:
+            rate = (gi - self.start) / (now - self.t0)
+            text += f" · {rate:.2f} it/s" + (f" · ETA {_duration((self.target - gi) / rate)}" if gi < self.target
+                                              else "")
+        if logs and "w_distance" in logs:
+            text += f" · W {float(logs['w_distance']):.4g}"
+        return text
 
     def close(self):
         if self.tty and self.shown is not None:

@@ -7,6 +7,8 @@ so a killed and restarted run ends with the weights of an uninterrupted one.
 """
 import math
 import os
+import signal
+import threading
 import warnings
 
 import keras
@@ -100,6 +102,33 @@ def load_or_build(config, data, checkpoint, spe):
     return model
 
 
+class _StopOnCtrlC(keras.callbacks.Callback):
+    """The first Ctrl-C ends training after the step in flight and its callbacks (its metrics row
+    included), so the checkpoint saved then continues the log without a gap; a second one stops at once."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.gan, self.requested, self.previous = model, False, None
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.requested:  # also after a Ctrl-C between two fit calls (fit resets stop_training)
+            self.model.stop_training = True
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = self.gan.stop_training = True
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():  # signals reach the main thread only
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+
 class _StopAt(keras.callbacks.Callback):
     def __init__(self, generator_iters):
         super().__init__()
@@ -124,19 +153,19 @@ def _callbacks(config, workdir, model, data, verbose, planned):
         callback.last = start  # what was written at the checkpoint's iteration stays
     extra = [_StopAt(config.generator_iters)] if config.generator_iters and config.critic_schedule != "paper" else []
     if verbose:
-        extra.append(Progress(start, planned))
+        extra.append(Progress(planned))
     return writer, guard, saver, sampler, [guard, saver, sampler, logger, *extra]
 
 
-def _fit_all(model, data, config, spe, callbacks):
+def _fit_all(model, data, config, spe, callbacks, ctrl_c):
     """One `fit` call per (part of an) epoch until the run's target; each builds its epoch's data."""
     target = target_steps(config, spe)
     done = counter(model, "critic_iterations") // config.n_critic
-    while done < target and not model.stop_training:
+    while done < target and not model.stop_training and not ctrl_c.requested:
         epoch, first = divmod(done, spe)
         steps = min(spe - first, target - done)
         ds = epoch_dataset(data, config.batch_size, config.n_critic, config.seed, epoch, first, steps)
-        model.fit(ds, epochs=epoch + 1, initial_epoch=epoch, steps_per_epoch=steps, callbacks=callbacks,
+        model.fit(ds, epochs=epoch + 1, initial_epoch=epoch, steps_per_epoch=steps, callbacks=[*callbacks, ctrl_c],
                   shuffle=False, verbose=0)
         done = counter(model, "critic_iterations") // config.n_critic
 
@@ -157,8 +186,8 @@ def train(config, workdir, callbacks=(), verbose="auto"):
     A run that is already complete is left as it is. `callbacks` are extra Keras callbacks.
     """
     config = config.validate()
+    wd.check(workdir, config)  # before abspath: an empty --workdir must not become the current folder
     workdir = os.path.abspath(workdir)
-    wd.check(workdir, config)
     data = check_array(load_data(config), "dataset" if config.images is None else "images")
     spe = steps_per_epoch(len(data), config.batch_size, config.n_critic)
     checkpoint = os.path.join(workdir, wd.CHECKPOINT)
@@ -183,7 +212,10 @@ def _run(model, config, workdir, data, spe, callbacks, verbose):
     # WGAN.fit does not forward shuffle=False; our epochs are shuffled by `epoch_dataset`.
     warnings.filterwarnings("ignore", message="`shuffle=True` was passed")
     try:
-        _fit_all(model, data, config, spe, [*ours, *callbacks])
+        with _StopOnCtrlC(model) as ctrl_c:
+            _fit_all(model, data, config, spe, [*ours, *callbacks], ctrl_c)
+        if ctrl_c.requested:
+            raise KeyboardInterrupt
     except KeyboardInterrupt:
         saved = saver.save()
         gi = counter(model, "generator_iterations")

@@ -39,8 +39,9 @@ def previous_config(workdir):
 def check(workdir, config):
     """Refuses a workdir that holds another run, files we did not write, or paths of the wrong kind.
     Writes nothing."""
-    if not workdir.strip():
+    if not isinstance(workdir, (str, os.PathLike)) or not str(workdir).strip():
         raise ConfigError("workdir", "must name a folder", workdir)
+    workdir = os.path.abspath(workdir)
     if os.path.lexists(workdir) and not os.path.isdir(workdir):
         raise ValueError(f"workdir {workdir} exists and is not a folder")
     previous = previous_config(workdir)

@@ -179,7 +179,7 @@ def fail(prog, message, code=2):
 # C++ log lines of TensorFlow/LiteRT (absl's "I0000 00:00:17957.. 1234 file.cc:153] ..." and friends).
 # TF 2.21 logs through absl before any InitializeLog call, which ignores TF_CPP_MIN_LOG_LEVEL.
 _NOISE = re.compile(rb"^([IWE]\d{4} \d\d:\d\d:\d\d|WARNING: All log messages before absl|INFO: Created TensorFlow "
-                    rb"Lite|To enable the following instructions: )")
+                    rb"Lite|To enable the following instructions: |fully_quantize: \d)")
 _filtering = False
 
 

@@ -47,9 +47,11 @@ def sample_png(model, num=64, seed=0, columns=None):
     """Runs the model on `num` latents z ~ N(0, 1) (numpy PCG64 with `seed`) -> PNG bytes."""
     check_fields(SampleConfig(model="-", out="-", num=num, seed=seed, columns=columns))
     generator = TFLiteGenerator(model)
-    check_grid(num, columns, generator.image_shape)
-    return encode_png(image_grid(generator(latent_vectors(num, generator.latent_dim, seed))["pixels"],
-                                 columns=columns))
+    check_grid(num, columns, generator.image_shape)  # before anything is generated
+    z = latent_vectors(num, generator.latent_dim, seed)
+    step = max(generator.batch_size or 1, 256)  # float images a chunk at a time: only uint8 pixels are kept
+    pixels = np.concatenate([generator(z[i:i + step])["pixels"] for i in range(0, num, step)])
+    return encode_png(image_grid(pixels, columns=columns))
 
 
 def main(argv=None):
