@@ -109,12 +109,16 @@ def _producer(graph, tensor):
     return next((op for op in graph.operators if tensor in [int(o) for o in op.outputs]), None)
 
 
+def _on_pixel_grid(tensor):
+    q = tensor.quantization
+    return q is not None and q.scale is not None and len(q.scale) == 1 and abs(q.scale[0] * 127.5 - 1) < 1e-5 \
+        and int(q.zeroPoint[0]) == 0
+
+
 def _integer_pixels(model, graph, source, pixels):
     """pixels = QUANTIZE(int8 images on the pixel grid) -> uint8, zero point 128: q + 128."""
     schema = _schema()
     q = graph.tensors[source].quantization
-    if abs(q.scale[0] * 127.5 - 1) > 1e-5 or int(q.zeroPoint[0]) != 0:
-        raise ValueError(f"images is not on the pixel grid (scale {q.scale[0]}, zero point {q.zeroPoint[0]})")
     q.scale = [PIXEL_SCALE]
     out = schema.QuantizationParametersT()
     out.scale, out.zeroPoint = [PIXEL_SCALE], [128]
@@ -159,12 +163,12 @@ def exact_pixels(model_bytes, signature_key=SIGNATURE):
                 model.operatorCodes[producer.opcodeIndex].deprecatedBuiltinCode) == schema.BuiltinOperator.DEQUANTIZE:
         source = int(producer.inputs[0])  # float images = DEQUANTIZE(quantized images)
     _drop_pixel_tail(graph, pixels)
-    if graph.tensors[source].type == schema.TensorType.INT8:
+    if graph.tensors[source].type == schema.TensorType.INT8 and _on_pixel_grid(graph.tensors[source]):
         _integer_pixels(model, graph, source, pixels)
-    elif graph.tensors[images].type == schema.TensorType.FLOAT32:
+    elif graph.tensors[images].type == schema.TensorType.FLOAT32:  # 16x8, or int8 off the grid
         _float_pixels(model, graph, images, pixels)
     else:
-        raise ValueError(f"no exact pixels construction for images of type {graph.tensors[source].type}")
+        raise ValueError(f"images (type {graph.tensors[images].type}) is neither float nor int8 on the pixel grid")
     _compact(model, graph, signature)
     return write(model)
 

@@ -66,12 +66,12 @@ def arena_bytes(model_bytes):
             return True
         except RuntimeError:
             return False
-    lo, hi = 0, 64 * 1024
+    lo, hi = 0, max(64 * 1024, 16 * len(model_bytes))
     with _quiet_stderr():
-        while not fits(hi):
+        while not fits(hi):  # activations can outgrow 16x the weights (wide layers, big batches)
             lo, hi = hi, hi * 4
-            if hi > 1 << 31:
-                raise RuntimeError("TFLM could not allocate the model with a 2 GiB arena")
+            if hi > 1 << 30:
+                raise RuntimeError("TFLite Micro cannot run this model (unsupported op or type?)")
         while hi - lo > ARENA_ALIGN:
             mid = (lo + hi) // 2 // ARENA_ALIGN * ARENA_ALIGN
             lo, hi = (lo, mid) if fits(mid) else (mid, hi)

@@ -54,7 +54,10 @@ def tflite_row(generator, model_bytes, z, reference, latency_models=None, num_th
     row.update(distribution(reference, outputs))
     from wgan_export import micro
     if runner.outputs["images"]["dtype"] == np.int8 and micro.available():  # full_int8: the board's arena
-        row["tflm_arena_bytes"] = micro.arena_bytes(model_bytes)
+        try:
+            row["tflm_arena_bytes"] = micro.arena_bytes(model_bytes)
+        except RuntimeError:  # e.g. ai-edge-quantizer's integer models keep ops TFLM lacks
+            pass
     for batch, m in (latency_models or {}).items():
         row[f"ms_batch{batch}"] = latency_ms(m, num_threads)
     return row
