@@ -15,7 +15,7 @@ import pytest
 
 from wgan_edge.contract import QUANTIZATIONS, latent_vectors, to_uint8
 from wgan_edge.runner import TFLiteGenerator
-from wgan_export import lib, micro, quality, report, tflite
+from wgan_export import graph, lib, micro, quality, report, tflite
 from wgan_keras import DCGANGenerator
 from wgan_keras.images import generate_images
 
@@ -201,3 +201,15 @@ def test_cli_quality_gate_exits_1_and_writes_nothing(checkpoint, tmp_path, capsy
                  *gate]) == 1
     assert "quality gate failed" in capsys.readouterr().err
     assert os.listdir(tmp_path) == []  # no model, no metadata, no temporary folder left behind
+
+
+def test_exact_pixels_falls_back_to_the_float_tail_off_the_pixel_grid(generator, z, tmp_path):
+    """int8 images on tanh's own q/128 grid (no fake-quant, as selective quantization leaves them):
+    the rebuilt pixels are the float32 tail on the float images, still exact."""
+    saved = lib.write_saved_model(generator, str(tmp_path / "sm"), batch_size=4)  # integer=False: no grid
+    converted = bytes(tflite.converter_for(saved, "int8", LATENT, 4).convert())
+    model = graph.exact_pixels(converted)
+    assert "CAST" in tflite.op_names(model) and "DEQUANTIZE" in tflite.op_names(model)
+    out = TFLiteGenerator(model)(z)
+    assert np.array_equal(out["pixels"], to_uint8(out["images"]))
+    assert out["pixels"].max() == 254  # tanh's int8 grid tops out at 127/128: honest, not white
