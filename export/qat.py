@@ -11,7 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from wgan_edge.contract import INPUT, SIGNATURE, latent_vectors
-from wgan_export.lib import ExportError, describe, representative_dataset, to_pixels
+from wgan_export.lib import ExportError, describe, on_pixel_grid, representative_dataset, to_pixels
 from wgan_keras.images import generate_images
 
 
@@ -25,24 +25,30 @@ def folded_layers(generator):
             w = layer.get_weights()
             specs.append(["dense", {"units": layer.units, "activation": layer.get_config()["activation"]},
                           [w[0], w[1] if layer.use_bias else np.zeros(layer.units, np.float32)]])
-        elif isinstance(layer, keras.layers.Conv2DTranspose):
+        elif isinstance(layer, (keras.layers.Conv2DTranspose, keras.layers.Conv2D)):
             w = layer.get_weights()
             cfg = {k: layer.get_config()[k] for k in ("filters", "kernel_size", "strides", "padding", "activation")}
-            specs.append(["conv_t", cfg, [w[0], w[1] if layer.use_bias else np.zeros(layer.filters, np.float32)]])
+            kind = "conv_t" if isinstance(layer, keras.layers.Conv2DTranspose) else "conv"
+            specs.append([kind, cfg, [w[0], w[1] if layer.use_bias else np.zeros(layer.filters, np.float32)]])
+        elif isinstance(layer, keras.layers.Resizing):  # DCGANGenerator(upsample="resize")
+            cfg = {k: layer.get_config()[k] for k in ("height", "width", "interpolation")}
+            specs.append(["resize", cfg, []])
         elif isinstance(layer, keras.layers.BatchNormalization):
             gamma, beta, mean, var = layer.get_weights()
             scale = gamma / np.sqrt(var + layer.epsilon)
             shift = beta - mean * scale
-            target = next((s for s in reversed(specs) if s[0] in ("dense", "conv_t")), None)
+            target = next((s for s in reversed(specs) if s[0] in ("dense", "conv_t", "conv")), None)
             if target is None or any(s[0] not in ("reshape",) for s in specs[specs.index(target) + 1:]):
-                raise ExportError("qat: BatchNormalization must follow a Dense or Conv2DTranspose layer")
+                raise ExportError("qat: BatchNormalization must follow a Dense or a convolution")
             kernel, bias = target[2]
             channels = len(scale)
             if target[0] == "dense":  # Dense units reshaped to (..., channels): channel = unit % channels
                 s, t = np.tile(scale, kernel.shape[1] // channels), np.tile(shift, kernel.shape[1] // channels)
                 target[2] = [kernel * s[None, :], bias * s + t]
-            else:  # Conv2DTranspose kernel (kh, kw, out, in)
+            elif target[0] == "conv_t":  # Conv2DTranspose kernel (kh, kw, out, in)
                 target[2] = [kernel * scale[None, None, :, None], bias * scale + shift]
+            else:  # Conv2D kernel (kh, kw, in, out)
+                target[2] = [kernel * scale[None, None, None, :], bias * scale + shift]
         elif isinstance(layer, keras.layers.Reshape):
             specs.append(["reshape", {"target_shape": tuple(layer.target_shape)}, []])
         elif isinstance(layer, keras.layers.ReLU):
@@ -62,6 +68,7 @@ def tf_keras_twin(generator):
     x, weighted = z, []
     for kind, cfg, weights in folded_layers(generator):
         layer = {"dense": tf_keras.layers.Dense, "conv_t": tf_keras.layers.Conv2DTranspose,
+                 "conv": tf_keras.layers.Conv2D, "resize": tf_keras.layers.Resizing,
                  "reshape": tf_keras.layers.Reshape, "relu": tf_keras.layers.ReLU,
                  "activation": tf_keras.layers.Activation}[kind](**cfg)
         x = layer(x)
@@ -110,7 +117,7 @@ def convert_qat(generator, batch_size=1, int8_io=False, steps=100, sparsity=0.0,
 
     import tf_keras
     z = tf_keras.Input((latent_dim,), batch_size=batch_size, name="z")
-    images = model(z)
+    images = tf_keras.layers.Lambda(on_pixel_grid)(model(z))  # pixels rebuilt exactly by the caller
     outer = tf_keras.Model(z, {"images": images, "pixels": tf_keras.layers.Lambda(to_pixels)(images)})
     # tf.saved_model.save rejects tfmot's quantized Conv2DTranspose (captured graph tensors), so
     # this tf_keras model goes through from_keras_model, which writes no SignatureDef: added below.

@@ -10,9 +10,15 @@ import tempfile
 import numpy as np
 import tensorflow as tf
 
-from wgan_edge.contract import QUANTIZATIONS, SIGNATURE
+from wgan_edge.contract import INPUT, OUTPUTS, QUANTIZATIONS, SIGNATURE
+from wgan_export.graph import exact_pixels
 from wgan_export.lib import ExportError, describe, representative_dataset, write_saved_model
 from wgan_export.qat import convert_qat
+
+# Modes whose `images` is int8 on the pixel grid (lib.on_pixel_grid) and whose `pixels` is one QUANTIZE op.
+INTEGER = ("int8", "full_int8", "qat")
+# Modes whose converter quantizes the `pixels` tail, rebuilt exactly after conversion (wgan_export.graph).
+REBUILT_PIXELS = INTEGER + ("int16x8",)
 
 
 def converter_for(saved_model_dir, quantize, latent_dim, batch_size, int8_io=False):
@@ -24,13 +30,21 @@ def converter_for(saved_model_dir, quantize, latent_dim, batch_size, int8_io=Fal
         converter.target_spec.supported_types = [tf.float16]
     elif quantize == "dynamic":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    elif quantize == "int8":
+    elif quantize in ("int8", "full_int8", "int16x8"):
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = representative_dataset(latent_dim, batch_size)
-        # INT8 builtins first; the float tail of `pixels` (round/clip/cast) may stay builtin float.
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
-        if int8_io:
+        converter.target_spec.supported_ops = {
+            # INT8 builtins first; float builtins allowed for the float input/output conversions.
+            "int8": [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS],
+            # Nothing float anywhere: microcontrollers (TFLM), Edge TPU and integer-only NPUs.
+            "full_int8": [tf.lite.OpsSet.TFLITE_BUILTINS_INT8],
+            # int16 activations, int8 weights (LiteRT's builtin for quality-sensitive models); float I/O.
+            "int16x8": [tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8,
+                        tf.lite.OpsSet.TFLITE_BUILTINS]}[quantize]
+        if int8_io or quantize == "full_int8":
             converter.inference_input_type = tf.int8
+        if quantize == "full_int8":
+            converter.inference_output_type = tf.int8  # images int8; pixels is uint8 (wgan_export.graph)
     elif quantize != "float32":
         raise ExportError(f"--quantize must be one of {QUANTIZATIONS}, got {quantize!r}")
     return converter
@@ -46,11 +60,24 @@ def convert(generator, quantize="float32", batch_size=1, int8_io=False, **qat_op
     if int8_io and quantize not in ("int8", "qat"):
         raise ExportError("--int8_io needs --quantize int8 or qat")
     if quantize == "qat":
-        return convert_qat(generator, batch_size=int(batch_size), int8_io=int8_io, **qat_options)
+        return exact_pixels(convert_qat(generator, batch_size=int(batch_size), int8_io=int8_io, **qat_options))
     latent_dim = describe(generator)["latent_dim"]
     with tempfile.TemporaryDirectory(prefix="wgan-tflite-") as tmp:
-        saved = write_saved_model(generator, os.path.join(tmp, "sm"), batch_size=int(batch_size))
-        return bytes(converter_for(saved, quantize, latent_dim, int(batch_size), int8_io).convert())
+        saved = write_saved_model(generator, os.path.join(tmp, "sm"), batch_size=int(batch_size),
+                                  integer=quantize in INTEGER)
+        model = bytes(converter_for(saved, quantize, latent_dim, int(batch_size), int8_io).convert())
+    return exact_pixels(model) if quantize in REBUILT_PIXELS else model
+
+
+def io_params(model_bytes):
+    """{name: {"dtype", "shape", "scale", "zero_point"}} of the `generate` input and outputs, as LiteRT
+    reads them (scale 0 for float tensors): what wgan-export records in the metadata."""
+    from ai_edge_litert.interpreter import Interpreter
+    runner = Interpreter(model_content=bytes(model_bytes)).get_signature_runner(SIGNATURE)
+    details = {**runner.get_input_details(), **runner.get_output_details()}
+    return {name: {"dtype": np.dtype(d["dtype"]).name, "shape": [int(x) for x in d["shape"]],
+                   "scale": float(d["quantization"][0]), "zero_point": int(d["quantization"][1])}
+            for name, d in details.items() if name in (INPUT,) + OUTPUTS}
 
 
 def op_names(model_bytes):

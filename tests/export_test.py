@@ -16,14 +16,15 @@ import numpy as np
 import pytest
 from commands import in_process
 
-from wgan_edge.contract import METADATA_FILE, SIGNATURE, latent_vectors
+from wgan_edge.contract import METADATA_FILE, SIGNATURE, latent_vectors, to_uint8
 from wgan_edge.runner import TFLiteGenerator
 from wgan_export import lib, report, tflite
 from wgan_keras import WGAN, DCGANCritic, DCGANGenerator
 from wgan_keras.images import generate_images
 
 LATENT = 8
-PSNR_BOUND = {"float32": 90.0, "float16": 50.0, "dynamic": 30.0, "int8": 24.0, "qat": 20.0}
+PSNR_BOUND = {"float32": 90.0, "float16": 50.0, "dynamic": 30.0, "int8": 24.0, "int16x8": 40.0, "full_int8": 24.0,
+              "qat": 20.0}
 
 
 @pytest.fixture(scope="module")
@@ -74,22 +75,22 @@ def test_every_quantization_converts_and_runs_in_litert(generator, z, quantize):
     assert not any(n.startswith("CUSTOM") or "FLEX" in n.upper() for n in tflite.op_names(model))
     runner = TFLiteGenerator(model)
     assert (runner.batch_size, runner.latent_dim, runner.image_shape) == (4, LATENT, (28, 28, 1))
-    assert runner.input["dtype"] == np.float32
+    assert runner.input["dtype"] == (np.int8 if quantize == "full_int8" else np.float32)  # full_int8: int8 z
     out = runner(z[:10])  # 3 invocations, the last one padded
     assert out["images"].dtype == np.float32 and out["images"].shape == (10, 28, 28, 1)
     assert out["pixels"].dtype == np.uint8 and out["pixels"].shape == (10, 28, 28, 1)
     reference = generate_images(generator, z[:10])
     row = report.fidelity(reference, out["images"])  # also proves the weights are there (no NaN, no zeros)
     assert row["psnr_db"] > PSNR_BOUND[quantize], row
-    # pixels are the documented mapping of images
+    # pixels are the documented mapping of images (strict, every mode: tests/export_quant_test.py)
     np.testing.assert_allclose(out["pixels"].astype(int), np.rint((out["images"] + 1) * 127.5).clip(0, 255), atol=1)
+    assert np.mean(out["pixels"] == to_uint8(out["images"])) >= 0.999
 
 
 def test_float32_tflite_matches_keras(generator, z):
     out = TFLiteGenerator(tflite.convert(generator, "float32", batch_size=32))(z)
     reference = generate_images(generator, z)
     np.testing.assert_allclose(out["images"], reference, atol=1e-5)
-    from wgan_edge.contract import to_uint8
     assert np.abs(out["pixels"].astype(int) - to_uint8(reference).astype(int)).max() <= 1
 
 

@@ -1,7 +1,7 @@
 """The contract between an exported generator and whatever runs it, stated once.
 
 signature "generate": input  "z"      float32[batch, latent_dim]  (int8 for full-integer models)
-                      output "images" float32[batch, H, W, C] in [-1, 1]
+                      output "images" float32[batch, H, W, C] in [-1, 1]  (int8 for full_int8: scale 1/127.5)
                       output "pixels" uint8[batch, H, W, C]: `to_uint8(images)`
 """
 import numpy as np
@@ -10,7 +10,9 @@ SIGNATURE = "generate"
 INPUT = "z"
 OUTPUTS = ("images", "pixels")
 METADATA_FILE = "wgan_export.json"  # beside a SavedModel's files, and as <model>.json beside a .tflite
-QUANTIZATIONS = ("float32", "float16", "dynamic", "int8", "qat")  # wgan-export --quantize
+# wgan-export --quantize, the one list. full_int8: int8 z and images, uint8 pixels (TFLM, Edge TPU, NPUs);
+# int16x8: int16 activations, int8 weights, float I/O (closest to float of the integer modes).
+QUANTIZATIONS = ("float32", "float16", "dynamic", "int8", "int16x8", "full_int8", "qat")
 LATENT_PRIOR = "normal(0, 1)"
 
 

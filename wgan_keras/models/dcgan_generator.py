@@ -3,6 +3,19 @@ import keras
 
 from wgan_keras.models.common import Network, check_image_shape, check_positive_int, dcgan_filters
 
+UPSAMPLING = ("transpose", "resize")
+
+
+def upsample_stage(x, filters, mode, use_bias):
+    """One 2x upsampling stage. "transpose": Conv2DTranspose(4x4, stride 2), the paper's. "resize":
+    nearest-neighbour 2x then Conv2D(3x3), for Edge TPUs and NPUs that reject stride-2 transposed
+    convolutions. Resizing, not UpSampling2D: Keras lowers UpSampling2D(nearest) to TILE, which neither
+    TFLite Micro nor the Edge TPU has; Resizing lowers to RESIZE_NEAREST_NEIGHBOR (both have it)."""
+    if mode == "transpose":
+        return keras.layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=use_bias)(x)
+    x = keras.layers.Resizing(2 * x.shape[1], 2 * x.shape[2], interpolation="nearest")(x)
+    return keras.layers.Conv2D(filters, 3, padding="same", use_bias=use_bias)(x)
+
 
 @keras.saving.register_keras_serializable(package="wgan_keras")
 class DCGANGenerator(Network):
@@ -17,12 +30,17 @@ class DCGANGenerator(Network):
         image_shape: (S, S, C) with S in (28, 32, 64) and C in (1, 3).
         base_filters: width of the last hidden stage; earlier stages double it.
         batch_norm: BatchNorm after each hidden layer (the paper's generator has it).
+        upsample: "transpose" (the paper's) or "resize" (nearest 2x + Conv2D 3x3; converts full-integer
+            with RESIZE_NEAREST_NEIGHBOR + CONV_2D, no TRANSPOSE_CONV: see `upsample_stage`).
     """
 
-    def __init__(self, latent_dim=128, image_shape=(28, 28, 1), base_filters=64, batch_norm=True, **kwargs):
+    def __init__(self, latent_dim=128, image_shape=(28, 28, 1), base_filters=64, batch_norm=True,
+                 upsample="transpose", **kwargs):
         latent_dim = check_positive_int(latent_dim, "latent_dim")
         image_shape = check_image_shape(image_shape)
         base_filters = check_positive_int(base_filters, "base_filters", 4096)
+        if upsample not in UPSAMPLING:
+            raise ValueError(f"upsample must be one of {UPSAMPLING}, got upsample={upsample!r}")
         start, filters = dcgan_filters(image_shape[0], base_filters)
         # synchronized: under tf.distribute the statistics cover the global batch, as on one device.
         norm = (lambda: keras.layers.BatchNormalization(synchronized=True)) if batch_norm else keras.layers.Identity
@@ -32,9 +50,9 @@ class DCGANGenerator(Network):
         x = keras.layers.Reshape((start, start, filters[0]))(x)
         x = keras.layers.ReLU()(norm()(x))
         for f in filters[1:]:
-            x = keras.layers.Conv2DTranspose(f, 4, strides=2, padding="same", use_bias=not batch_norm)(x)
+            x = upsample_stage(x, f, upsample, use_bias=not batch_norm)
             x = keras.layers.ReLU()(norm()(x))
-        x = keras.layers.Conv2DTranspose(image_shape[-1], 4, strides=2, padding="same")(x)
+        x = upsample_stage(x, image_shape[-1], upsample, use_bias=True)
         # tanh in float32 so mixed-precision samples keep their full [-1, 1] resolution.
         images = keras.layers.Activation("tanh", dtype="float32", name="images")(x)
         super().__init__(inputs=z, outputs=images, **kwargs)
@@ -43,6 +61,7 @@ class DCGANGenerator(Network):
         self.image_shape = image_shape
         self.base_filters = base_filters
         self.batch_norm = batch_norm
+        self.upsample = upsample
 
     def get_config(self):
         config = super().get_config()
@@ -51,5 +70,6 @@ class DCGANGenerator(Network):
             image_shape=list(self.image_shape),
             base_filters=self.base_filters,
             batch_norm=self.batch_norm,
+            upsample=self.upsample,
         )
         return config

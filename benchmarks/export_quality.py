@@ -1,0 +1,108 @@
+"""Fidelity / size / latency of every --quantize mode, and of the candidates issue 17 measured and did
+not adopt (int8 calibrated on 200 prior z, int8 with the debugger's worst layer kept float, Google's
+ai-edge-quantizer), on one checkpoint:
+
+    python benchmarks/export_quality.py --checkpoint run.keras [--n 1000] [--json out.json]
+        [--aeq_python venv/bin/python]   # a Python with `pip install ai-edge-quantizer` (not a dependency)
+"""
+import argparse
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+AEQ = """
+import sys, numpy as np
+from ai_edge_quantizer import quantizer, recipe
+from ai_edge_litert.interpreter import Interpreter
+q = quantizer.Quantizer(sys.argv[1]); q.load_quantization_recipe(getattr(recipe, sys.argv[3])())
+b, d = Interpreter(model_path=sys.argv[1]).get_signature_runner("generate").get_input_details()["z"]["shape"]
+z = np.random.default_rng(1234).standard_normal((1024, d)).astype(np.float32); z = np.concatenate([z, -z])
+res = q.quantize(q.calibrate({"generate": [{"z": z[i:i + b]} for i in range(0, len(z) - b + 1, b)]}))
+open(sys.argv[2], "wb").write(bytes(res.quantized_model))
+"""
+
+
+def selective_int8(generator, top=1):
+    """int8 with the `top` tensors of largest RMSE/scale (tf.lite.experimental.QuantizationDebugger) kept float."""
+    import csv
+
+    import tensorflow as tf
+
+    from wgan_edge.contract import SIGNATURE, latent_vectors
+    from wgan_export import graph, lib
+    latent_dim = lib.describe(generator)["latent_dim"]
+    with tempfile.TemporaryDirectory() as tmp:
+        converter = tf.lite.TFLiteConverter.from_saved_model(lib.write_saved_model(generator, tmp + "/sm", 1),
+                                                             signature_keys=[SIGNATURE])
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = lib.representative_dataset(latent_dim, 1)
+        debug_z = latent_vectors(64, latent_dim, seed=4321)
+        debugger = tf.lite.experimental.QuantizationDebugger(converter=converter,
+                                                             debug_dataset=lambda: ([z[None]] for z in debug_z))
+        debugger.run()
+        dump = io.StringIO()
+        debugger.layer_statistics_dump(dump)
+        dump.seek(0)
+        rows = [r for r in csv.DictReader(dump) if float(r["scale"]) > 0]
+        worst = sorted(rows, key=lambda r: float(r["mean_squared_error"]) ** 0.5 / float(r["scale"]))[-top:]
+        debugger.options = tf.lite.experimental.QuantizationDebugOptions(
+            denylisted_nodes=[r["tensor_name"] for r in worst])
+        return graph.exact_pixels(bytes(debugger.get_nondebug_quantized_model())), [r["tensor_name"] for r in worst]
+
+
+def old_calibration_int8(generator):
+    """int8 as calibrated before issue 17: 200 prior z, no antithetic half (pixels exact as now)."""
+    from wgan_export import graph, lib, tflite
+    latent_dim = lib.describe(generator)["latent_dim"]
+    with tempfile.TemporaryDirectory() as tmp:
+        saved = lib.write_saved_model(generator, tmp + "/sm", 1, integer=True)
+        converter = tflite.converter_for(saved, "int8", latent_dim, 1)
+        converter.representative_dataset = lib.representative_dataset(latent_dim, 1, n=200, antithetic=False)
+        return graph.exact_pixels(bytes(converter.convert()))
+
+
+def candidates(generator, aeq_python=None):
+    from wgan_export import tflite
+    models = {"int8, 200 z calibration (before)": old_calibration_int8(generator)}
+    models["int8, worst layer float (debugger)"], denied = selective_int8(generator)
+    print("debugger kept float:", denied, file=sys.stderr)
+    if aeq_python:
+        with tempfile.TemporaryDirectory() as tmp:
+            open(tmp + "/f.tflite", "wb").write(tflite.convert(generator, "float32", batch_size=1))
+            for name in ("static_wi8_ai8", "static_wi8_ai16"):
+                subprocess.run([aeq_python, "-c", AEQ, tmp + "/f.tflite", tmp + "/q.tflite", name], check=True,
+                               capture_output=True, env=dict(os.environ, PYTHONPATH=""))
+                models[f"ai-edge-quantizer {name}"] = open(tmp + "/q.tflite", "rb").read()
+    return models
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--n", type=int, default=1000)
+    p.add_argument("--qat_steps", type=int, default=100)
+    p.add_argument("--aeq_python", default=None)
+    p.add_argument("--json", default=None)
+    args = p.parse_args()
+    from wgan_edge.contract import latent_vectors
+    from wgan_export import lib, report
+    from wgan_keras.images import generate_images
+    generator = lib.load_generator(args.checkpoint)
+    rows = report.report(generator, n=args.n, batches=(1,), steps=args.qat_steps)
+    z = latent_vectors(args.n, lib.describe(generator)["latent_dim"], seed=0)
+    reference = generate_images(generator, z)
+    for name, model in candidates(generator, args.aeq_python).items():
+        rows[name] = report.tflite_row(generator, model, z, reference, {1: model})
+    print(report.format_table(rows))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
