@@ -228,7 +228,7 @@ def test_a_killed_exports_temporary_is_cleaned_by_the_next_export(tmp_path):
     result = in_process("wgan-export", ["--checkpoint", CHECKPOINT, "--fidelity_samples", "2", "--out",
                                         tmp_path / "g.tflite"])
     assert result.code == 0, result.err
-    assert sorted(os.listdir(tmp_path)) == ["g.tflite"]
+    assert sorted(os.listdir(tmp_path)) == ["g.json", "g.tflite"]  # the model and its metadata, nothing stale
 
 
 def test_messages_name_the_flag_and_the_value(tmp_path, monkeypatch):

@@ -213,3 +213,14 @@ def test_cli_refuses_a_workdir_with_another_config(tmp_path):
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert _error_lines(result.stderr) == [
         f"wgan-train: error: workdir {workdir} holds a run with a different config: architecture None vs 'mlp'"]
+
+
+def test_upsample_flag_builds_the_resize_generator_and_is_part_of_the_run(tmp_path):
+    from wgan_keras.train import build_model
+    gan = build_model(tiny(upsample="resize"), (28, 28, 1))
+    names = {type(layer).__name__ for layer in gan.generator.layers}
+    assert "Conv2DTranspose" not in names and "Resizing" in names
+    assert build_model(tiny(), (28, 28, 1)).generator.upsample == "transpose"
+    train(tiny(generator_iters=1), str(tmp_path / "w"), verbose=0)
+    with pytest.raises(ValueError, match="different config: upsample"):
+        train(tiny(generator_iters=2, upsample="resize"), str(tmp_path / "w"), verbose=0)

@@ -11,6 +11,7 @@ from wgan_keras.data.sources import BUNDLED, IMAGE_SIZES
 from wgan_keras.data.toys import TOYS
 from wgan_keras.distribute import PRECISIONS, STRATEGIES
 from wgan_keras.losses import LIPSCHITZ
+from wgan_keras.models.dcgan_generator import UPSAMPLING
 from wgan_keras.schedules import SCHEDULES
 
 ARCHITECTURES = ("dcgan", "mlp")
@@ -37,6 +38,9 @@ class TrainConfig:
     architecture: Optional[str] = option(None, "Critic and generator family; default: dcgan for images, mlp "
                                                "for toys.", choices=ARCHITECTURES)
     base_filters: int = option(64, "DCGAN width: filters of the widest critic layer.", low=1, high=1024)
+    upsample: str = option("transpose", "DCGAN generator upsampling: stride-2 transposed convolutions (the "
+                                        "paper's) or nearest 2x + 3x3 convolution, which Edge TPUs and NPUs run "
+                                        "full-integer.", choices=UPSAMPLING)
     mlp_units: int = option(512, "MLP hidden width (3 hidden layers).", low=1, high=65536)
     lipschitz: str = option("clip", "How the critic is kept Lipschitz: weight clipping (the paper), gradient "
                                     "penalty or spectral normalization.", choices=LIPSCHITZ)

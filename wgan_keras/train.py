@@ -42,7 +42,8 @@ def build_model(config, sample_shape):
     sn = config.lipschitz == "sn"
     if config.resolved_architecture == "dcgan":
         critic = DCGANCritic(sample_shape, base_filters=config.base_filters, spectral_norm=sn)
-        generator = DCGANGenerator(config.latent_dim, sample_shape, base_filters=config.base_filters)
+        generator = DCGANGenerator(config.latent_dim, sample_shape, base_filters=config.base_filters,
+                                   upsample=config.upsample)
     else:
         units = (config.mlp_units,) * 3
         critic = MLPCritic(sample_shape, units, spectral_norm=sn)
