@@ -48,7 +48,7 @@ def build_model(config, sample_shape):
                                  output_activation=None if config.is_toy else "tanh")
     return WGAN(critic, generator, n_critic=config.n_critic, clip_value=config.clip_value,
                 critic_schedule=config.critic_schedule, lipschitz=config.lipschitz, gp_weight=config.gp_weight,
-                seed=config.seed)
+                seed=config.seed, ema_decay=config.ema_decay)
 
 
 def optimizer(config, steps):
@@ -119,13 +119,30 @@ def _callbacks(config, workdir, model, data, verbose, planned):
     saver = Checkpointer(os.path.join(workdir, wd.CHECKPOINT), config.checkpoint_every, guard)
     sampler = Sampler(os.path.join(workdir, "samples"), config.sample_every, z, writer, guard,
                       data[:4096] if config.is_toy else None)
-    logger = MetricsLogger(os.path.join(workdir, wd.METRICS), config.log_every, writer)
-    for callback in (saver, sampler, logger):
+    quality = _quality(config, data, writer)
+    logger = MetricsLogger(os.path.join(workdir, wd.METRICS), config.log_every, writer, quality)
+    for callback in (saver, sampler, logger, *quality_list(quality)):
         callback.last = start  # what was written at the checkpoint's iteration stays
     extra = [_StopAt(config.generator_iters)] if config.generator_iters and config.critic_schedule != "paper" else []
     if verbose:
         extra.append(Progress(start, planned))
-    return writer, guard, saver, sampler, [guard, saver, sampler, logger, *extra]
+    return writer, guard, saver, sampler, [guard, saver, sampler, *quality_list(quality), logger, *extra]
+
+
+def quality_list(quality):
+    return [quality] if quality is not None else []
+
+
+def _quality(config, data, writer):
+    """The --eval_every evaluator: the bundled digit network against the held-out bundled digits."""
+    if config.eval_every is None:
+        return None
+    if config.is_toy or data.ndim != 4 or data.shape[-1] != 1:
+        raise ValueError(f"eval_every: the built-in Fréchet distance scores 1-channel images (digits), the data has "
+                         f"samples of shape {tuple(data.shape[1:])}; for other data pass "
+                         f"wgan_keras.evaluation.QualityEvaluator(extractor=...) in train(callbacks=...)")
+    from wgan_keras.evaluation import QualityEvaluator
+    return QualityEvaluator(config.eval_every, writer=writer)
 
 
 def _fit_all(model, data, config, spe, callbacks):
