@@ -112,3 +112,18 @@ def test_save_load_and_resume_are_bitwise(tmp_path):
     resumed.fit(dataset(x), epochs=2, verbose=0)
     for a, b in zip(numpy_weights(straight.ema_generator), numpy_weights(resumed.ema_generator)):
         np.testing.assert_array_equal(a, b)
+
+
+def test_mirrored_over_two_devices_averages_like_one_device():
+    def run(strategy):
+        keras.utils.set_random_seed(0)
+        with strategy.scope():
+            gan = tiny_gan(seed=3, ema_decay=0.9)
+            gan.compile()
+        gan.fit(dataset(images(16 * 5 * 2)), epochs=1, verbose=0)
+        return numpy_weights(gan.ema_generator)
+
+    single = run(tf.distribute.get_strategy())
+    mirrored = run(tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))
+    for a, b in zip(single, mirrored):
+        np.testing.assert_allclose(a, b, atol=1e-5)
