@@ -49,7 +49,10 @@ def load_generator(source):
             raise ExportError(f"cannot load {path} as a Keras model: {first_line(e)[:200]}") from None
     else:
         model = source
-    generator = getattr(model, "generator", model)
+    # A WGAN keeping a generator EMA exports the average (`sampling_generator`), as it samples.
+    generator = getattr(model, "sampling_generator", None)
+    if generator is None:
+        generator = getattr(model, "generator", model)
     if not isinstance(generator, keras.Model):
         raise ExportError(f"expected a WGAN or a generator keras.Model, got {type(model).__name__}")
     describe(generator)  # validates

@@ -224,3 +224,20 @@ def test_upsample_flag_builds_the_resize_generator_and_is_part_of_the_run(tmp_pa
     train(tiny(generator_iters=1), str(tmp_path / "w"), verbose=0)
     with pytest.raises(ValueError, match="different config: upsample"):
         train(tiny(generator_iters=2, upsample="resize"), str(tmp_path / "w"), verbose=0)
+
+
+def test_eval_every_and_ema_log_quality_and_resume_to_the_same_weights(tmp_path):
+    config = tiny(ema_decay=0.9, eval_every=3)
+    reference = train(config, str(tmp_path / "straight"), verbose=0)
+    assert reference.ema_generator is not None
+    table = rows(str(tmp_path / "straight"))
+    scored = [r for r in table if r["frechet_distance"]]
+    assert [int(r["generator_iterations"]) for r in scored] == [3, 6]
+    assert all(float(r["frechet_distance"]) > 0 and np.isfinite(float(r["kid"])) for r in scored)
+    workdir = str(tmp_path / "interrupted")
+    with pytest.raises(KeyboardInterrupt):
+        train(config, workdir, callbacks=[_Interrupt(5)], verbose=0)
+    resumed = train(config, workdir, verbose=0)
+    for a, b in zip(reference.ema_generator.weights, resumed.ema_generator.weights):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b), err_msg=a.path)
+    assert [r["frechet_distance"] for r in rows(workdir)] == [r["frechet_distance"] for r in table]

@@ -16,7 +16,8 @@ from wgan_edge.atomic import atomic_path
 from wgan_keras.images import save_image_grid, to_uint8
 
 METRICS = ("w_distance", "critic_loss", "generator_loss", "gradient_penalty")
-COLUMNS = ("epoch", "generator_iterations", "critic_iterations") + METRICS + ("wall_time",)
+QUALITY = ("frechet_distance", "kid")  # from a QualityEvaluator (--eval_every); empty in other rows
+COLUMNS = ("epoch", "generator_iterations", "critic_iterations") + METRICS + ("wall_time",) + QUALITY
 
 
 def counter(model, name):
@@ -83,11 +84,14 @@ class MetricsLogger(keras.callbacks.Callback):
 
     Keras reports running means over the epoch so far; differencing two of them
     gives the mean over just the last window, so rows are not smoothed by the epoch.
+    With `quality` (a `QualityEvaluator` placed before this logger) a row is also written
+    at each of its evaluations, with its frechet_distance and kid (it writes their
+    TensorBoard scalars itself).
     """
 
-    def __init__(self, csv_path, every, writer):
+    def __init__(self, csv_path, every, writer, quality=None):
         super().__init__()
-        self.csv_path, self.every, self.writer = csv_path, every, writer
+        self.csv_path, self.every, self.writer, self.quality = csv_path, every, writer, quality
         self.last = None
         self.epoch = 0
 
@@ -96,8 +100,9 @@ class MetricsLogger(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
-        gi = _crossed(self.model, self.every, self.last)
-        if gi is None:
+        gi = counter(self.model, "generator_iterations")
+        result = self.quality.result_at(gi) if self.quality is not None else None
+        if gi == self.last or (gi % self.every and result is None):
             return
         self.last = gi
         steps = batch + 1
@@ -108,6 +113,8 @@ class MetricsLogger(keras.callbacks.Callback):
                 total = float(logs[name]) * steps
                 row[name] = (total - self.sums.get(name, 0.0)) / (steps - self.steps)
                 self.sums[name] = total
+        for name in QUALITY if result is not None else ():
+            row[name] = result[name]
         self.steps = steps
         new = not os.path.exists(self.csv_path)
         with open(self.csv_path, "a", newline="") as f:
@@ -123,7 +130,8 @@ class MetricsLogger(keras.callbacks.Callback):
 
 class Sampler(keras.callbacks.Callback):
     """Every `every` generator iterations: g(z) for a fixed z as samples/gen_%06d.png
-    (a scatter over the real points for 2-D toys) and a TensorBoard image."""
+    (a scatter over the real points for 2-D toys) and a TensorBoard image; g is the
+    model's `sampling_generator` (its EMA when it keeps one)."""
 
     def __init__(self, folder, every, z, writer, guard, real_points=None):
         super().__init__()
@@ -138,7 +146,7 @@ class Sampler(keras.callbacks.Callback):
 
     def write(self, gi):
         self.last = gi
-        fake = keras.ops.convert_to_numpy(self.model.generator(self.z, training=False)).astype(np.float32)
+        fake = keras.ops.convert_to_numpy(self.model.sampling_generator(self.z, training=False)).astype(np.float32)
         path = os.path.join(self.folder, f"gen_{gi:06d}.png")
         if fake.ndim == 4:
             save_image_grid(path, fake)

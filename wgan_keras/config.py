@@ -18,7 +18,8 @@ ARCHITECTURES = ("dcgan", "mlp")
 LR_DECAYS = ("none", "linear")
 # Fields a rerun in the same workdir may change: how long to train and how to
 # report, not what is trained. Any other difference is refused (see `differences`).
-MUTABLE = ("epochs", "generator_iters", "sample_every", "checkpoint_every", "log_every", "strategy", "download",
+MUTABLE = ("epochs", "generator_iters", "sample_every", "checkpoint_every", "log_every", "eval_every", "strategy",
+           "download",
            "data_dir")
 BIG = 1 << 40  # "practically unbounded" for counts of iterations
 
@@ -68,6 +69,13 @@ class TrainConfig:
                                    low=1, high=BIG)
     log_every: int = option(10, "Generator iterations between metrics.csv rows and TensorBoard scalars.",
                             low=1, high=BIG)
+    eval_every: Optional[int] = option(None, "Generator iterations between Fréchet distance and KID evaluations "
+                                             "(1,000 samples against the 1,000 held-out bundled digits, in the "
+                                             "bundled digit network's features; 1-channel images only) in "
+                                             "metrics.csv and TensorBoard; default: none.", low=1, high=BIG)
+    ema_decay: Optional[float] = option(None, "Keep an exponential moving average of the generator's weights "
+                                              "with this decay (e.g. 0.999), for samples, evaluation and export; "
+                                              "default: none.", low=1e-6, high=1 - 1e-9)
     strategy: str = option("default", "tf.distribute strategy.", choices=STRATEGIES)
     mixed_precision: str = option("float32", "Keras dtype policy; mixed_bfloat16 is 1.5-1.8x faster on CPUs "
                                              "with AVX512-BF16/AMX.", choices=PRECISIONS)

@@ -51,7 +51,7 @@ def build_model(config, sample_shape):
                                  output_activation=None if config.is_toy else "tanh")
     return WGAN(critic, generator, n_critic=config.n_critic, clip_value=config.clip_value,
                 critic_schedule=config.critic_schedule, lipschitz=config.lipschitz, gp_weight=config.gp_weight,
-                seed=config.seed)
+                seed=config.seed, ema_decay=config.ema_decay)
 
 
 def optimizer(config, steps):
@@ -149,13 +149,34 @@ def _callbacks(config, workdir, model, data, verbose, planned):
     saver = Checkpointer(os.path.join(workdir, wd.CHECKPOINT), config.checkpoint_every, guard)
     sampler = Sampler(os.path.join(workdir, "samples"), config.sample_every, z, writer, guard,
                       data[:4096] if config.is_toy else None)
-    logger = MetricsLogger(os.path.join(workdir, wd.METRICS), config.log_every, writer)
-    for callback in (saver, sampler, logger):
+    quality = _quality(config, writer)
+    logger = MetricsLogger(os.path.join(workdir, wd.METRICS), config.log_every, writer, quality)
+    for callback in (saver, sampler, logger, *quality_list(quality)):
         callback.last = start  # what was written at the checkpoint's iteration stays
     extra = [_StopAt(config.generator_iters)] if config.generator_iters and config.critic_schedule != "paper" else []
     if verbose:
         extra.append(Progress(planned))
-    return writer, guard, saver, sampler, [guard, saver, sampler, logger, *extra]
+    return writer, guard, saver, sampler, [guard, saver, sampler, *quality_list(quality), logger, *extra]
+
+
+def quality_list(quality):
+    return [quality] if quality is not None else []
+
+
+def _check_quality(config, data):
+    """--eval_every needs data the bundled digit network can score: checked before anything is written."""
+    if config.eval_every is not None and (config.is_toy or data.ndim != 4 or data.shape[-1] != 1):
+        raise ValueError(f"eval_every: the built-in Fréchet distance scores 1-channel images (digits), the data has "
+                         f"samples of shape {tuple(data.shape[1:])}; for other data pass "
+                         f"wgan_keras.evaluation.QualityEvaluator(extractor=...) in train(callbacks=...)")
+
+
+def _quality(config, writer):
+    """The --eval_every evaluator: the bundled digit network against the held-out bundled digits."""
+    if config.eval_every is None:
+        return None
+    from wgan_keras.evaluation import QualityEvaluator
+    return QualityEvaluator(config.eval_every, writer=writer)
 
 
 def _fit_all(model, data, config, spe, callbacks, ctrl_c):
@@ -191,6 +212,7 @@ def train(config, workdir, callbacks=(), verbose="auto"):
     workdir = os.path.abspath(workdir)
     data = check_array(load_data(config), "dataset" if config.images is None else "images")
     spe = steps_per_epoch(len(data), config.batch_size, config.n_critic)
+    _check_quality(config, data)
     checkpoint = os.path.join(workdir, wd.CHECKPOINT)
     keras.utils.set_random_seed(config.seed)
     set_precision(config.mixed_precision)

@@ -14,6 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from wgan_edge.cli import first_line
+from wgan_keras import ema
 from wgan_keras.callbacks import NaNGuard
 from wgan_keras.constraints import WeightClip
 from wgan_keras.data.grouping import array_batches, group_batches
@@ -58,10 +59,14 @@ class WGAN(keras.Model):
         latent_dim: size of z; read from `generator.latent_dim` or its input when None.
         seed: seed of the training noise. None draws one from Python's `random`,
             which `keras.utils.set_random_seed` seeds.
+        ema_decay: None, or keep `ema_generator`, an exponential moving average of the
+            generator's weights with this decay (e.g. 0.999; see `wgan_keras.ema`), updated
+            after each generator update and saved in .keras files; `generate()` and exports
+            then use it (`sampling_generator`).
     """
 
     def __init__(self, critic, generator, n_critic=5, clip_value=0.01, critic_schedule="paper", lipschitz="clip",
-                 gp_weight=10.0, latent_dim=None, seed=None, **kwargs):
+                 gp_weight=10.0, latent_dim=None, seed=None, ema_decay=None, **kwargs):
         super().__init__(**kwargs)
         if isinstance(n_critic, bool) or not isinstance(n_critic, (int, np.integer)) or n_critic < 1:
             raise ValueError(f"n_critic must be an integer >= 1, got n_critic={n_critic!r}")
@@ -83,6 +88,8 @@ class WGAN(keras.Model):
         self.seed = int(seed) if seed is not None else random.randint(0, 2**31 - 2)
         self.sample_seed_generator = keras.random.SeedGenerator(self.seed)
         self._check_pair()
+        self.ema_decay = ema.check_decay(ema_decay)
+        self.ema_generator = ema.clone_generator(generator) if self.ema_decay is not None else None
         if lipschitz == "sn" and not any(isinstance(layer, keras.layers.SpectralNormalization)
                                          for layer in critic._flatten_layers()):
             raise ValueError("lipschitz='sn' needs a critic with keras.layers.SpectralNormalization layers "
@@ -227,6 +234,7 @@ class WGAN(keras.Model):
         rounds = self._real_batches(data)  # n_critic real batches of this replica
         batch = tf.shape(rounds[0])[0]
         step = self.critic_iterations.value
+        generator_iterations = keras.ops.copy(self.generator_iterations)  # its value now, before the step
         for k, real in enumerate(rounds):
             self._critic_step(real, batch, step + k)
         self.critic_iterations.assign_add(self.n_critic)
@@ -240,6 +248,9 @@ class WGAN(keras.Model):
         else:
             self._generator_step(batch, done >= needed)
             self.critic_iterations_this_round.assign(tf.where(done >= needed, tf.constant(0, tf.int64), done))
+        if self.ema_generator is not None:
+            ema.step(self.ema_generator, self.generator, self.ema_decay, generator_iterations,
+                     keras.ops.copy(self.generator_iterations))
         return self._logs(self.metrics)
 
     def _real_batches(self, data):
@@ -318,8 +329,13 @@ class WGAN(keras.Model):
         """`gan(z)` is `gan.generator(z)`."""
         return self.generator(z, training=training)
 
+    @property
+    def sampling_generator(self):
+        """The generator that samples, evaluation and exports use: `ema_generator` when kept."""
+        return self.ema_generator if self.ema_generator is not None else self.generator
+
     def generate(self, n, seed=None, batch_size=256):
-        """`n` samples as a float32 numpy array in the generator's range ([-1, 1] for images).
+        """`n` samples of `sampling_generator` as a float32 numpy array in its range ([-1, 1] for images).
 
         `seed` (int) makes the draw reproducible; None advances the model's SeedGenerator.
         """
@@ -327,7 +343,7 @@ class WGAN(keras.Model):
             raise ValueError(f"n must be a positive integer, got n={n!r}")
         seed = seed if seed is not None else self.sample_seed_generator
         z = keras.random.normal((int(n), self.latent_dim), seed=seed)
-        return generate_images(self.generator, keras.ops.convert_to_numpy(z), batch_size)
+        return generate_images(self.sampling_generator, keras.ops.convert_to_numpy(z), batch_size)
 
     # --------------------------------------------------------- serialization
 
@@ -353,6 +369,7 @@ class WGAN(keras.Model):
             gp_weight=self.gp_weight,
             latent_dim=self.latent_dim,
             seed=self.seed,
+            ema_decay=self.ema_decay,
         )
         return config
 

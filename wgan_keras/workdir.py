@@ -12,7 +12,7 @@ import os
 
 from wgan_edge.atomic import atomic_path, remove_stale
 from wgan_edge.cli import ConfigError, first_line
-from wgan_keras.callbacks import COLUMNS
+from wgan_keras.callbacks import COLUMNS, QUALITY
 from wgan_keras.config import TrainConfig
 
 CHECKPOINT = "checkpoint.keras"
@@ -70,7 +70,7 @@ def check_metrics(path):
     try:
         with open(path, newline="") as f:
             reader = csv.DictReader(f)
-            if tuple(reader.fieldnames or ()) != COLUMNS:
+            if tuple(reader.fieldnames or ()) not in (COLUMNS, COLUMNS[:-len(QUALITY)]):  # 0.1: no quality columns
                 raise ValueError("other columns")
             for row in reader:
                 int(row["generator_iterations"])

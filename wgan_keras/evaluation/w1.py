@@ -8,10 +8,11 @@ VEEGAN papers -- a sample is high quality when it lies within 3 sigma of its
 nearest centre; a mode is covered when at least one HQ sample is nearest to it.
 `W1Tracker`: records the critic's W estimate next to the exact W1 of ~1,000
 generated vs real points, to check that the WGAN loss is meaningful.
-`spearman(x, y)`: rank correlation of two sequences.
 """
 import keras
 import numpy as np
+
+from wgan_keras.evaluation.distances import spearman
 
 
 def _as_points(x, name):
@@ -47,17 +48,6 @@ def mode_coverage(samples, centers, sigma):
     nearest = d.argmin(axis=1)
     hq = d[np.arange(len(samples)), nearest] <= 3.0 * float(sigma)
     return int(len(np.unique(nearest[hq]))), float(hq.mean())
-
-
-def spearman(x, y):
-    """Spearman rank correlation of two equal-length sequences (nan when either is constant)."""
-    from scipy.stats import spearmanr
-    x, y = np.asarray(x, dtype=np.float64).ravel(), np.asarray(y, dtype=np.float64).ravel()
-    if len(x) != len(y) or len(x) < 2:
-        raise ValueError(f"x and y must have the same length >= 2, got {len(x)} and {len(y)}")
-    if np.ptp(x) == 0 or np.ptp(y) == 0:
-        return float("nan")
-    return float(spearmanr(x, y).statistic)
 
 
 class W1Tracker(keras.callbacks.Callback):

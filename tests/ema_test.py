@@ -1,0 +1,129 @@
+"""Generator EMA (`wgan_keras.ema`, `WGAN(ema_decay=...)`): the math, its place in train_step,
+and its survival through .keras files and resumption."""
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from harness import run_serialization_test
+
+import wgan_keras as wk
+from wgan_keras import ema
+
+SHAPE = (28, 28, 1)
+
+
+def tiny_gan(seed=1, **kwargs):
+    return wk.WGAN(wk.DCGANCritic(SHAPE, base_filters=4), wk.DCGANGenerator(8, SHAPE, base_filters=4), seed=seed,
+                   **kwargs)
+
+
+def images(n=160, seed=0):
+    return np.random.RandomState(seed).uniform(-1, 1, (n,) + SHAPE).astype("float32")
+
+
+def dataset(x, m=16):
+    return tf.data.Dataset.from_tensor_slices(x).batch(m, drop_remainder=True)
+
+
+def numpy_weights(model):
+    return [keras.ops.convert_to_numpy(v).copy() for v in model.weights]
+
+
+def test_update_after_k_steps_is_the_closed_form():
+    rng = np.random.default_rng(0)
+    e0, ws, d = rng.normal(size=(3, 4)), rng.normal(size=(5, 3, 4)), 0.9
+    average, target = keras.Variable(e0.astype("float32")), keras.Variable(np.zeros((3, 4), "float32"))
+    for w in ws:
+        target.assign(w.astype("float32"))
+        ema.update([average], [target], d)
+    k = len(ws)
+    closed = d ** k * e0 + (1 - d) * sum(d ** (k - 1 - i) * ws[i] for i in range(k))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(average), closed, rtol=1e-5, atol=1e-6)
+
+
+def test_warm_up_schedule():
+    assert float(ema.decay_at(0.999, 0)) == pytest.approx(0.1)
+    assert float(ema.decay_at(0.999, 90)) == pytest.approx(91 / 100)
+    assert float(ema.decay_at(0.999, 10 ** 6)) == pytest.approx(0.999)
+    for bad in (0, 1, 1.5, -0.1, True, "0.9"):
+        with pytest.raises(ValueError, match="ema_decay"):
+            ema.check_decay(bad)
+    with pytest.raises(ValueError, match="ema_decay"):
+        tiny_gan(ema_decay=1.0)
+
+
+def test_train_step_averages_each_generator_update():
+    keras.utils.set_random_seed(0)
+    gan = tiny_gan(ema_decay=0.95)
+    gan.compile()
+    start = numpy_weights(gan.generator)
+    np.testing.assert_array_equal(numpy_weights(gan.ema_generator)[0], start[0])  # starts as a copy
+    seen = []
+    record = keras.callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: seen.append(
+        (numpy_weights(gan.generator), numpy_weights(gan.ema_generator))))
+    gan.fit(dataset(images(16 * 5 * 3)), epochs=1, verbose=0, callbacks=[record])
+    assert len(seen) == 3
+    expected = start
+    for t, (generator, average) in enumerate(seen):
+        d = min(0.95, (1 + t) / (10 + t))
+        expected = [d * e + (1 - d) * w for e, w in zip(expected, generator)]
+        for e, a in zip(expected, average):
+            np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(seen[-1][0][0], seen[-1][1][0])  # the average lags the generator
+    assert len(gan.ema_generator.trainable_weights) == 0  # never trained, only averaged
+
+
+def test_generate_uses_the_average_when_kept():
+    gan = tiny_gan(ema_decay=0.9)
+    gan.compile()
+    gan.fit(dataset(images(16 * 5 * 2)), epochs=1, verbose=0)
+    assert gan.sampling_generator is gan.ema_generator
+    z = keras.random.normal((4, gan.latent_dim), seed=3)
+    np.testing.assert_allclose(gan.generate(4, seed=3),
+                               keras.ops.convert_to_numpy(gan.ema_generator(z, training=False)), atol=1e-6)
+    assert not np.allclose(gan.generate(4, seed=3), keras.ops.convert_to_numpy(gan.generator(z, training=False)))
+    plain = tiny_gan()
+    assert plain.ema_generator is None and plain.sampling_generator is plain.generator
+
+
+def test_config_round_trip_keeps_the_decay():
+    revived = run_serialization_test(tiny_gan(ema_decay=0.99))
+    assert revived.ema_decay == 0.99 and revived.ema_generator is not None
+    assert run_serialization_test(tiny_gan()).ema_generator is None
+
+
+def test_save_load_and_resume_are_bitwise(tmp_path):
+    x = images(16 * 5 * 2)
+
+    def fresh():
+        keras.utils.set_random_seed(7)
+        gan = tiny_gan(seed=7, ema_decay=0.9)
+        gan.compile()
+        return gan
+
+    straight = fresh()
+    straight.fit(dataset(x), epochs=4, verbose=0)
+    halves = fresh()
+    halves.fit(dataset(x), epochs=2, verbose=0)
+    halves.save(tmp_path / "run.keras")
+    resumed = keras.saving.load_model(tmp_path / "run.keras", safe_mode=True)
+    for a, b in zip(numpy_weights(halves.ema_generator), numpy_weights(resumed.ema_generator)):
+        np.testing.assert_array_equal(a, b)  # the file holds the average exactly
+    resumed.fit(dataset(x), epochs=2, verbose=0)
+    for a, b in zip(numpy_weights(straight.ema_generator), numpy_weights(resumed.ema_generator)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_mirrored_over_two_devices_averages_like_one_device():
+    def run(strategy):
+        keras.utils.set_random_seed(0)
+        with strategy.scope():
+            gan = tiny_gan(seed=3, ema_decay=0.9)
+            gan.compile()
+        gan.fit(dataset(images(16 * 5 * 2)), epochs=1, verbose=0)
+        return numpy_weights(gan.ema_generator)
+
+    single = run(tf.distribute.get_strategy())
+    mirrored = run(tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))
+    for a, b in zip(single, mirrored):
+        np.testing.assert_allclose(a, b, atol=1e-5)
