@@ -5,6 +5,9 @@ Every function here is pure: it returns bytes, a path or a dict. The CLI
 (`wgan_export.main`) adds flags, atomic publishing and printing. The contract an
 app relies on is stated once, in `wgan_edge.contract`.
 """
+import contextlib
+import inspect
+import io
 import json
 import os
 
@@ -95,7 +98,11 @@ def write_saved_model(generator, path, batch_size=None):
     archive.track(generator)
     archive.add_endpoint(SIGNATURE, generate_fn(generator),
                          input_signature=[tf.TensorSpec([batch_size, latent_dim], tf.float32, name=INPUT)])
-    archive.write_out(path, verbose=False)
+    if "verbose" in inspect.signature(archive.write_out).parameters:
+        archive.write_out(path, verbose=False)
+    else:  # Keras < 3.6 has no verbose= and always prints the endpoints
+        with contextlib.redirect_stdout(io.StringIO()):
+            archive.write_out(path)
     with open(os.path.join(path, METADATA_FILE), "w") as f:
         json.dump(metadata(generator, batch_size), f, indent=2)
     return path
