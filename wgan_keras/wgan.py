@@ -32,6 +32,11 @@ from wgan_keras.optimizers import default_optimizer, with_loss_scaling
 from wgan_keras.schedules import SCHEDULES, critic_iterations_for
 
 
+def _python_number(value):
+    value = np.asarray(value)
+    return value.item() if value.size == 1 else value
+
+
 @keras.saving.register_keras_serializable(package="wgan_keras")
 class WGAN(keras.Model):
     """Wasserstein GAN (Arjovsky, Chintala, Bottou 2017).
@@ -222,6 +227,16 @@ class WGAN(keras.Model):
                            shuffle=False,  # x is a dataset by now, shuffled upstream
                            initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
                            validation_steps=validation_steps, validation_freq=validation_freq, **kwargs)
+
+    def evaluate(self, *args, **kwargs):
+        """`keras.Model.evaluate`, with Python floats as results: Keras 3.6 to 3.10 at least return
+        the step's tensors when `test_step` logs fewer metrics than `self.metrics` (it does)."""
+        result = super().evaluate(*args, **kwargs)
+        if isinstance(result, dict):
+            return {name: _python_number(value) for name, value in result.items()}
+        if isinstance(result, (list, tuple)):
+            return [_python_number(value) for value in result]
+        return _python_number(result)
 
     def train_step(self, data):
         # Every update depends on the input: Keras 3.15 runs a step's data-independent
