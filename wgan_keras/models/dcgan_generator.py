@@ -24,8 +24,11 @@ class DCGANGenerator(Network):
         image_shape = check_image_shape(image_shape)
         base_filters = check_positive_int(base_filters, "base_filters", 4096)
         start, filters = dcgan_filters(image_shape[0], base_filters)
-        # synchronized: under tf.distribute the statistics cover the global batch, as on one device.
-        norm = (lambda: keras.layers.BatchNormalization(synchronized=True)) if batch_norm else keras.layers.Identity
+        # synchronized: under tf.distribute the statistics cover the global batch, as on one device. Keras
+        # allows it on TensorFlow only; under JAX's DataParallel jit sees the global batch, so they cover it there.
+        synchronized = keras.backend.backend() == "tensorflow"
+        norm = (lambda: keras.layers.BatchNormalization(synchronized=synchronized)) if batch_norm else \
+            keras.layers.Identity
 
         z = keras.Input((latent_dim,), name="z")
         x = keras.layers.Dense(start * start * filters[0], use_bias=not batch_norm)(z)
