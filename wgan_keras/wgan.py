@@ -9,21 +9,19 @@ pass over the data: len(data) // (m * n_critic) generator iterations.
 
 The algorithm itself is `wgan_keras.algorithm`, in keras.ops; `wgan_keras.backends`
 holds the gradient plumbing of TensorFlow, JAX and PyTorch (KERAS_BACKEND). The data
-pipeline is tf.data on every backend: Keras iterates it as numpy arrays on JAX and PyTorch.
+pipeline is tf.data on every backend (Keras iterates it as numpy on JAX and PyTorch); where
+TensorFlow is not installed at all, JAX and PyTorch train from arrays (`ArrayGroups`).
 """
 import random
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from wgan_edge.cli import first_line
 from wgan_keras import algorithm
 from wgan_keras.backends import plumbing
 from wgan_keras.callbacks import NaNGuard
 from wgan_keras.constraints import WeightClip
-from wgan_keras.data.grouping import array_batches, group_batches
-from wgan_keras.data.pipeline import check_finite
 from wgan_keras.images import generate_images
 from wgan_keras.losses import LIPSCHITZ
 from wgan_keras.optimizers import default_optimizer, with_loss_scaling
@@ -187,15 +185,21 @@ class WGAN(keras.Model):
         callbacks = list(callbacks or [])
         if not any(isinstance(c, NaNGuard) for c in callbacks):  # else NaN metrics train on without a word
             callbacks.append(NaNGuard(raise_error=True))
-        if isinstance(x, tf.data.Dataset):
-            if batch_size is not None:
-                raise ValueError("batch_size: a dataset is already batched; batch it with your m")
+        tf = _tensorflow()
+        if tf is None:  # JAX or PyTorch on a machine without TensorFlow (GPU benchmarks): arrays only
+            x, validation_data = ArrayGroups(x, batch_size or 64, self.n_critic, shuffle), None
         else:
-            check_finite(x, "x")
-            x = array_batches(x, batch_size or 64, shuffle)
-            if validation_data is not None and not isinstance(validation_data, tf.data.Dataset):
-                validation_data = array_batches(validation_data, batch_size or 64, False)
-        x = group_batches(x, self.n_critic, plumbing.replicas_in_sync(self))
+            from wgan_keras.data.grouping import array_batches, group_batches
+            from wgan_keras.data.pipeline import check_finite
+            if isinstance(x, tf.data.Dataset):
+                if batch_size is not None:
+                    raise ValueError("batch_size: a dataset is already batched; batch it with your m")
+            else:
+                check_finite(x, "x")
+                x = array_batches(x, batch_size or 64, shuffle)
+                if validation_data is not None and not isinstance(validation_data, tf.data.Dataset):
+                    validation_data = array_batches(validation_data, batch_size or 64, False)
+            x = group_batches(x, self.n_critic, plumbing.replicas_in_sync(self))
         return super().fit(x, epochs=epochs, verbose=verbose, callbacks=callbacks, validation_data=validation_data,
                            shuffle=False,  # x is a dataset by now, shuffled upstream
                            initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
@@ -258,3 +262,36 @@ class WGAN(keras.Model):
         for key in ("critic", "generator"):
             config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
+
+
+def _tensorflow():
+    """TensorFlow, or None where it is not installed (JAX and PyTorch train without it)."""
+    try:
+        import tensorflow as tf
+    except ImportError:
+        return None
+    return tf
+
+
+class ArrayGroups(keras.utils.PyDataset):
+    """An array of samples -> groups of n_critic batches of m, shuffled each epoch: WGAN.fit's input
+    where TensorFlow (so tf.data) is absent. Numpy's shuffle, so not the tf.data path's batches."""
+
+    def __init__(self, x, m, n_critic, shuffle=True, seed=None):
+        super().__init__()
+        self.x, self.size, self.shuffle = np.asarray(x, "float32"), int(m) * n_critic, shuffle
+        if not np.isfinite(self.x).all():
+            raise ValueError("x: holds NaN/Inf values")
+        self.rng = np.random.default_rng(random.randint(0, 2**31 - 1) if seed is None else seed)
+        self.order = np.arange(len(self.x))
+        self.on_epoch_end()
+
+    def __len__(self):
+        return len(self.x) // self.size
+
+    def __getitem__(self, index):
+        return self.x[self.order[index * self.size:(index + 1) * self.size]]
+
+    def on_epoch_end(self):
+        if self.shuffle:
+            self.rng.shuffle(self.order)
