@@ -27,6 +27,7 @@ import tensorflow as tf
 
 from wgan_edge.runner import TFLiteGenerator
 from wgan_export import lib, report, tflite
+from wgan_keras.images import generate_images
 from wgan_keras.noise import CRITIC_Z, GP_ALPHA, counter_noise, replica_noise
 
 ATOL = 1e-6
@@ -124,7 +125,7 @@ def check_checkpoint_loads_and_exports(backend, folder, tmp_path):
         np.testing.assert_array_equal(keras.ops.convert_to_numpy(variable), value, err_msg=variable.path)
     assert int(gan.generator_iterations.numpy()) == worker.STEPS and gan.generator_iterations.dtype == "int64"
     z = np.random.RandomState(2).normal(size=(8, 8)).astype("float32")
-    images = lib.keras_images(gan.generator, z)
+    images = generate_images(gan.generator, z)
     np.testing.assert_allclose(images, np.load(folder / f"{backend}_images.npy"), atol=1e-5)  # as on its backend
     # The export tests' float32 bounds, which a TensorFlow-trained generator meets.
     saved = lib.run_saved_model(lib.write_saved_model(gan.generator, str(tmp_path / "sm")), z)
