@@ -14,11 +14,14 @@ Variants are names joined by "+": "graph" (tf.function, no XLA), "xla"
 (tf.config.threading), "eigen" (oneDNN off: TensorFlow 2.21's own default), "bf16"
 (the "mixed_bfloat16" Keras policy: bf16 compute, float32 variables, clipping and
 losses), "default" (whatever `import wgan_keras` and WGAN.compile pick: oneDNN on,
-graph mode on CPU). `--torch_bf16` adds a like-for-like baseline: the same
+graph mode on CPU). "jax" and "keras-torch" run the same WGAN under KERAS_BACKEND=jax
+(jit, XLA) and =torch (eager autograd); they combine with "bf16" ("jax+bf16"), not with
+the TensorFlow-only parts. `--torch_bf16` adds a like-for-like baseline: the same
 PyTorch loop run under `torch.autocast("cpu", torch.bfloat16)`.
 
     TF_CPP_MIN_LOG_LEVEL=2 python benchmarks/train_throughput.py --rounds 3 \
         --variants default,bf16 --torch_bf16 --json /tmp/throughput.json
+    python benchmarks/train_throughput.py --rounds 3 --variants default,jax,keras-torch  # the backends
 
 It also reports effective GFLOP/s of one generator iteration (FLOPs counted
 analytically from the layer shapes, see `flops_per_generator_iteration`) and
@@ -83,12 +86,19 @@ def configure_threads(variant):
             tf.config.threading.set_inter_op_parallelism_threads(int(part[5:]))
 
 
+def keras_backend(variant):
+    """The Keras backend a variant runs on (each worker is its own process: Keras picks it at import)."""
+    parts = variant.split("+")
+    return "jax" if "jax" in parts else "torch" if "keras-torch" in parts else "tensorflow"
+
+
 def keras_worker(variant, iters, warmup):
     import numpy as np
-    import tensorflow as tf
+    import tensorflow as tf  # tf.data feeds every backend
 
-    import wgan_keras  # noqa: F401  first, as a user would: it turns oneDNN on before TensorFlow loads
-    configure_threads(variant)
+    import wgan_keras  # noqa: F401
+    if keras_backend(variant) == "tensorflow":
+        configure_threads(variant)
     import keras
 
     from wgan_keras.data.pipeline import in_memory
@@ -162,9 +172,10 @@ def torch_bf16_worker(baseline_args):
 
 
 def run_child(args, timeout, variant=""):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    if "eigen" in variant.split("+"):  # TensorFlow's own CPU kernels, oneDNN off (TF 2.21's default)
-        env["TF_ENABLE_ONEDNN_OPTS"] = "0"
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", KERAS_BACKEND=keras_backend(variant))
+    # oneDNN on, as `import wgan_keras` sets it before TensorFlow loads; set here because the workers
+    # import TensorFlow first (import order). "eigen": TensorFlow's own CPU kernels (TF 2.21's default).
+    env["TF_ENABLE_ONEDNN_OPTS"] = "0" if "eigen" in variant.split("+") else "1"
     proc = subprocess.run([sys.executable] + args, capture_output=True, text=True, timeout=timeout, env=env)
     for line in reversed(proc.stdout.strip().splitlines()):
         if line.startswith("{"):

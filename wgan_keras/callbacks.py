@@ -10,7 +10,6 @@ import time
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from wgan_edge.atomic import atomic_path
 from wgan_keras.images import save_image_grid, to_uint8
@@ -122,6 +121,7 @@ class MetricsLogger(keras.callbacks.Callback):
             if new:
                 out.writeheader()
             out.writerow(row)
+        import tensorflow as tf  # here, not at the top: WGAN.fit's NaNGuard also runs where TF is absent
         with self.writer.as_default(step=gi):
             for name in METRICS:
                 if name in row:
@@ -150,6 +150,7 @@ class Sampler(keras.callbacks.Callback):
         path = os.path.join(self.folder, f"gen_{gi:06d}.png")
         if fake.ndim == 4:
             save_image_grid(path, fake)
+            import tensorflow as tf  # as in MetricsLogger
             with self.writer.as_default(step=gi):
                 tf.summary.image("samples", to_uint8(fake[:16]), max_outputs=16)
         else:

@@ -6,8 +6,10 @@ Sign conventions (the classic source of WGAN bugs), with f the critic:
   `wasserstein_critic_loss` is its negative, E[f(g(z))] - E[f(x)];
 * the generator *minimises* -E[f(g(z))] (`wasserstein_generator_loss`).
 """
-import tensorflow as tf
+import keras
 from keras import ops
+
+from wgan_keras.philox import stateless_uniform
 
 # How the critic is kept 1-Lipschitz: weight clipping (the paper), gradient penalty (WGAN-GP),
 # spectral normalization (Miyato et al. 2018).
@@ -29,7 +31,8 @@ def wasserstein_generator_loss(fake_scores):
     return -ops.mean(fake_scores)
 
 
-def gradient_penalty(critic, real, fake, alpha=None, seed=None, epsilon=1e-12, training=True):
+def gradient_penalty(critic, real, fake, alpha=None, seed=None, epsilon=1e-12, training=True,
+                     input_gradient=None):
     """Per-batch mean of (||grad_x f(x_hat)||_2 - 1)^2 (Gulrajani et al. 2017, without lambda).
 
     x_hat = alpha * real + (1 - alpha) * fake with alpha ~ U[0, 1] drawn once per
@@ -42,23 +45,32 @@ def gradient_penalty(critic, real, fake, alpha=None, seed=None, epsilon=1e-12, t
         real, fake: batches of the same shape.
         alpha: optional tensor of shape (batch,), for tests; drawn if None.
         seed: stateless seed (int32 pair) for alpha; ignored when alpha is given.
+        input_gradient: `fn, x -> d sum(fn(x)) / dx`; None takes the Keras backend's
+            (`wgan_keras.backends`).
 
     Returns:
         (penalty, gradient_norms): a scalar and the per-example norms.
     """
-    real = tf.convert_to_tensor(real)
-    fake = tf.cast(fake, real.dtype)
-    batch = tf.shape(real)[0]
+    if input_gradient is None:
+        from wgan_keras.backends import plumbing  # the current backend's
+        input_gradient = plumbing.input_gradient
+    real = ops.convert_to_tensor(real)
+    fake = ops.cast(fake, real.dtype)
     if alpha is None:
-        if seed is None:
-            alpha = tf.random.uniform([batch], dtype=real.dtype)
-        else:
-            alpha = tf.random.stateless_uniform([batch], seed=seed, dtype=real.dtype)
-    alpha = tf.reshape(tf.cast(alpha, real.dtype), [-1] + [1] * (len(real.shape) - 1))
+        alpha = uniform([ops.shape(real)[0]], seed, real.dtype)
+    alpha = ops.reshape(ops.cast(alpha, real.dtype), [-1] + [1] * (len(real.shape) - 1))
     interpolated = alpha * real + (1.0 - alpha) * fake
-    with tf.GradientTape() as tape:
-        tape.watch(interpolated)
-        scores = critic(interpolated, training=training)
-    grads = tf.cast(tape.gradient(scores, interpolated), tf.float32)
-    norms = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=list(range(1, len(real.shape)))) + epsilon)
-    return tf.reduce_mean(tf.square(norms - 1.0)), norms
+    grads = ops.cast(input_gradient(lambda x: critic(x, training=training), interpolated), "float32")
+    norms = ops.sqrt(ops.sum(ops.square(grads), axis=list(range(1, len(real.shape)))) + epsilon)
+    return ops.mean(ops.square(norms - 1.0)), norms
+
+
+def uniform(shape, seed, dtype):
+    """U[0, 1) for alpha: TensorFlow's stateless draw for a `seed` on every backend, else an unseeded one."""
+    if keras.backend.backend() == "tensorflow":  # as before; batch sizes may be dynamic there
+        import tensorflow as tf
+        return tf.random.uniform(shape, dtype=dtype) if seed is None else \
+            tf.random.stateless_uniform(shape, seed=seed, dtype=dtype)
+    if seed is None:
+        return keras.random.uniform(shape, dtype=dtype)
+    return ops.cast(stateless_uniform(shape, seed), dtype)

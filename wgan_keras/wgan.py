@@ -6,30 +6,26 @@ batches into one step, whose compiled program runs n_critic critic iterations
 (each on its own fresh real batch) and then one generator update, with no
 control flow around the optimizers (tf.distribute needs that). An epoch is one
 pass over the data: len(data) // (m * n_critic) generator iterations.
+
+The algorithm itself is `wgan_keras.algorithm`, in keras.ops; `wgan_keras.backends`
+holds the gradient plumbing of TensorFlow, JAX and PyTorch (KERAS_BACKEND). The data
+pipeline is tf.data on every backend (Keras iterates it as numpy on JAX and PyTorch); where
+TensorFlow is not installed at all, JAX and PyTorch train from arrays (`ArrayGroups`).
 """
 import random
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from wgan_edge.cli import first_line
-from wgan_keras import ema
+from wgan_keras import algorithm, ema
+from wgan_keras.backends import plumbing
 from wgan_keras.callbacks import NaNGuard
 from wgan_keras.constraints import WeightClip
-from wgan_keras.data.grouping import array_batches, group_batches
-from wgan_keras.data.pipeline import check_finite
 from wgan_keras.images import generate_images
-from wgan_keras.losses import (
-    LIPSCHITZ,
-    gradient_penalty,
-    wasserstein_critic_loss,
-    wasserstein_distance_estimate,
-    wasserstein_generator_loss,
-)
-from wgan_keras.noise import CRITIC_Z, EVAL_Z, GENERATOR_Z, GP_ALPHA, replica_noise
+from wgan_keras.losses import LIPSCHITZ
 from wgan_keras.optimizers import default_optimizer, with_loss_scaling
-from wgan_keras.schedules import SCHEDULES, critic_iterations_for
+from wgan_keras.schedules import SCHEDULES
 
 
 def _python_number(value):
@@ -155,16 +151,14 @@ class WGAN(keras.Model):
             raise ValueError("generator_optimizer must be a different object from critic_optimizer")
         self.critic_optimizer = with_loss_scaling(critic_optimizer)
         self.generator_optimizer = with_loss_scaling(generator_optimizer)
-        if "jit_compile" not in kwargs:
-            # Measured on CPU (benchmarks/train_throughput.py): graph mode with oneDNN beats XLA by 1.15x,
-            # and XLA on CPU cannot hold MirroredStrategy's merge_call. On GPUs Keras decides ("auto").
-            kwargs["jit_compile"] = "auto" if tf.config.list_physical_devices("GPU") else False
+        kwargs.setdefault("jit_compile", plumbing.default_jit_compile())
         # optimizer=None: Keras's default "rmsprop" would be a third, unused optimizer in every checkpoint.
         super().compile(optimizer=None, **kwargs)
         # Built now so their variables exist before tracing, for .keras loading and inside tf.cond.
         self.critic_optimizer.build(self.critic.trainable_variables)
         if self.generator.trainable_variables:
             self.generator_optimizer.build(self.generator.trainable_variables)
+        plumbing.compiled(self)  # JAX: the trainer's view of the two optimizers
 
     def get_compile_config(self):
         return {
@@ -187,18 +181,6 @@ class WGAN(keras.Model):
 
     # ------------------------------------------------------------- algorithm
 
-    def _normal(self, shape, stream, counter):
-        return replica_noise(shape, self.seed, stream, counter)
-
-    def _check_batch(self, real):
-        if tuple(real.shape[1:]) != self.sample_shape:
-            raise ValueError(f"x: real batches have sample shape {tuple(real.shape[1:])} but the generator makes "
-                             f"{self.sample_shape}; resize the data or build the models for that shape")
-
-    @staticmethod
-    def _replicas():
-        return tf.distribute.get_strategy().num_replicas_in_sync
-
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_data=None,
             shuffle=True, initial_epoch=0, steps_per_epoch=None, validation_steps=None, validation_freq=1, **kwargs):
         """`keras.Model.fit` over real batches of the user's size m.
@@ -214,15 +196,21 @@ class WGAN(keras.Model):
         callbacks = list(callbacks or [])
         if not any(isinstance(c, NaNGuard) for c in callbacks):  # else NaN metrics train on without a word
             callbacks.append(NaNGuard(raise_error=True))
-        if isinstance(x, tf.data.Dataset):
-            if batch_size is not None:
-                raise ValueError("batch_size: a dataset is already batched; batch it with your m")
+        tf = _tensorflow()
+        if tf is None:  # JAX or PyTorch on a machine without TensorFlow (GPU benchmarks): arrays only
+            x, validation_data = ArrayGroups(x, batch_size or 64, self.n_critic, shuffle), None
         else:
-            check_finite(x, "x")
-            x = array_batches(x, batch_size or 64, shuffle)
-            if validation_data is not None and not isinstance(validation_data, tf.data.Dataset):
-                validation_data = array_batches(validation_data, batch_size or 64, False)
-        x = group_batches(x, self.n_critic, self.distribute_strategy.num_replicas_in_sync)
+            from wgan_keras.data.grouping import array_batches, group_batches
+            from wgan_keras.data.pipeline import check_finite
+            if isinstance(x, tf.data.Dataset):
+                if batch_size is not None:
+                    raise ValueError("batch_size: a dataset is already batched; batch it with your m")
+            else:
+                check_finite(x, "x")
+                x = array_batches(x, batch_size or 64, shuffle)
+                if validation_data is not None and not isinstance(validation_data, tf.data.Dataset):
+                    validation_data = array_batches(validation_data, batch_size or 64, False)
+            x = group_batches(x, self.n_critic, plumbing.replicas_in_sync(self))
         return super().fit(x, epochs=epochs, verbose=verbose, callbacks=callbacks, validation_data=validation_data,
                            shuffle=False,  # x is a dataset by now, shuffled upstream
                            initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
@@ -238,107 +226,14 @@ class WGAN(keras.Model):
             return [_python_number(value) for value in result]
         return _python_number(result)
 
-    def train_step(self, data):
-        # Every update depends on the input: Keras 3.15 runs a step's data-independent
-        # ops (counters, optimizer.iterations) once more when an iterator of unknown
-        # length runs out at the end of an epoch.
-        with tf.control_dependencies(tf.nest.flatten(data)):
-            return self._train_step(data)
+    def train_step(self, *args):
+        """One generator iteration of Algorithm 1 (`wgan_keras.algorithm.train_step`) through the
+        backend's plumbing: (data) on TensorFlow and PyTorch, (state, data) -> (logs, state) on JAX."""
+        return plumbing.run_step(self, algorithm.train_step, *args)
 
-    def _train_step(self, data):
-        rounds = self._real_batches(data)  # n_critic real batches of this replica
-        batch = tf.shape(rounds[0])[0]
-        step = self.critic_iterations.value
-        generator_iterations = keras.ops.copy(self.generator_iterations)  # its value now, before the step
-        for k, real in enumerate(rounds):
-            self._critic_step(real, batch, step + k)
-        self.critic_iterations.assign_add(self.n_critic)
-
-        done = self.critic_iterations_this_round.value + self.n_critic
-        needed = tf.cast(critic_iterations_for(self.generator_iterations.value, self.n_critic,
-                                               self.critic_schedule), tf.int64)
-        if self.critic_schedule == "paper":  # every step ends its round
-            self._generator_step(batch, tf.constant(True))
-            self.critic_iterations_this_round.assign(tf.constant(0, tf.int64))
-        else:
-            self._generator_step(batch, done >= needed)
-            self.critic_iterations_this_round.assign(tf.where(done >= needed, tf.constant(0, tf.int64), done))
-        if self.ema_generator is not None:
-            ema.step(self.ema_generator, self.generator, self.ema_decay, generator_iterations,
-                     keras.ops.copy(self.generator_iterations))
-        return self._logs(self.metrics)
-
-    def _real_batches(self, data):
-        real = tf.cast(data[0] if isinstance(data, (tuple, list)) else data, tf.float32)
-        self._check_batch(real)
-        # (n_critic * m_local, ...) in round-major order, see `group_batches`.
-        return tf.split(real, self.n_critic, axis=0)
-
-    def _critic_step(self, real, batch, step):
-        """Algorithm 1, lines 2-8. The fakes come from outside the tape: no
-        generator backward pass is traced or run here."""
-        fake = self.generator(self._normal([batch, self.latent_dim], CRITIC_Z, step), training=True)
-        with tf.GradientTape() as tape:
-            # Scores and losses in float32 whatever the dtype policy.
-            real_scores = tf.cast(self.critic(real, training=True), tf.float32)
-            fake_scores = tf.cast(self.critic(fake, training=True), tf.float32)
-            w_distance = wasserstein_distance_estimate(real_scores, fake_scores)
-            critic_loss = wasserstein_critic_loss(real_scores, fake_scores)
-            if self.lipschitz == "gp":
-                alpha = self._normal([batch], GP_ALPHA, step)
-                penalty, _ = gradient_penalty(self.critic, real, fake, alpha=alpha)
-                critic_loss = critic_loss + self.gp_weight * penalty
-                self.gradient_penalty_tracker.update_state(penalty)
-            # Per-replica mean / replicas: the optimizer sums gradients over replicas.
-            scaled = self.critic_optimizer.scale_loss(critic_loss / self._replicas())
-        grads = tape.gradient(scaled, self.critic.trainable_variables)
-        self.critic_optimizer.apply(grads, self.critic.trainable_variables)  # + WeightClip constraints
-        self.w_distance_tracker.update_state(w_distance)
-        self.critic_loss_tracker.update_state(critic_loss)
-
-    def _generator_step(self, batch, keep):
-        """Algorithm 1, lines 9-11, kept only where `keep` is true.
-
-        tf.distribute forbids an optimizer step inside tf.cond, so a round that
-        must not move the generator (the "reference" schedule's 100-iteration
-        critic rounds) computes the update and then restores the old values.
-        """
-        z = self._normal([batch, self.latent_dim], GENERATOR_Z, self.generator_iterations.value)
-        with tf.GradientTape() as tape:
-            # Only generator variables get gradients: the critic stays frozen.
-            fake_scores = tf.cast(self.critic(self.generator(z, training=True), training=True), tf.float32)
-            generator_loss = wasserstein_generator_loss(fake_scores)
-            scaled = self.generator_optimizer.scale_loss(generator_loss / self._replicas())
-        if self.generator.trainable_variables:  # else a fixed sampler: only the critic learns (W estimation)
-            grads = tape.gradient(scaled, self.generator.trainable_variables)
-            reverted = [] if self.critic_schedule == "paper" else \
-                self.generator.trainable_variables + self.generator_optimizer.variables
-            old = [tf.identity(v.value) for v in reverted]
-            self.generator_optimizer.apply(grads, self.generator.trainable_variables)
-            for variable, value in zip(reverted, old):
-                variable.assign(tf.where(keep, variable.value, value))
-        self.generator_iterations.assign_add(tf.cast(keep, tf.int64))
-        self.generator_loss_tracker.update_state(generator_loss, sample_weight=tf.cast(keep, tf.float32))
-
-    def test_step(self, data):
+    def test_step(self, *args):
         """val_w_distance: E[f(x_val)] - E[f(g(z))] with the current critic, no update."""
-        real = tf.cast(data[0] if isinstance(data, (tuple, list)) else data, tf.float32)
-        self._check_batch(real)
-        z = self._normal([tf.shape(real)[0], self.latent_dim], EVAL_Z, self.generator_iterations.value)
-        fake = self.generator(z, training=False)
-        real_scores = tf.cast(self.critic(real, training=False), tf.float32)
-        fake_scores = tf.cast(self.critic(fake, training=False), tf.float32)
-        self.w_distance_tracker.update_state(wasserstein_distance_estimate(real_scores, fake_scores))
-        self.critic_loss_tracker.update_state(wasserstein_critic_loss(real_scores, fake_scores))
-        return self._logs(self.metrics[:2])
-
-    @staticmethod
-    def _logs(metrics):
-        logs = {m.name: m.result() for m in metrics}
-        if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
-            # Keras 3.15 reduces multi-worker logs with strategy.reduce(MEAN, axis=0): rank 1 needed.
-            logs = {name: tf.reshape(value, [1]) for name, value in logs.items()}
-        return logs
+        return plumbing.run_step(self, algorithm.test_step, *args)
 
     def call(self, z, training=False):
         """`gan(z)` is `gan.generator(z)`."""
@@ -394,3 +289,36 @@ class WGAN(keras.Model):
         for key in ("critic", "generator"):
             config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
+
+
+def _tensorflow():
+    """TensorFlow, or None where it is not installed (JAX and PyTorch train without it)."""
+    try:
+        import tensorflow as tf
+    except ImportError:
+        return None
+    return tf
+
+
+class ArrayGroups(keras.utils.PyDataset):
+    """An array of samples -> groups of n_critic batches of m, shuffled each epoch: WGAN.fit's input
+    where TensorFlow (so tf.data) is absent. Numpy's shuffle, so not the tf.data path's batches."""
+
+    def __init__(self, x, m, n_critic, shuffle=True, seed=None):
+        super().__init__()
+        self.x, self.size, self.shuffle = np.asarray(x, "float32"), int(m) * n_critic, shuffle
+        if not np.isfinite(self.x).all():
+            raise ValueError("x: holds NaN/Inf values")
+        self.rng = np.random.default_rng(random.randint(0, 2**31 - 1) if seed is None else seed)
+        self.order = np.arange(len(self.x))
+        self.on_epoch_end()
+
+    def __len__(self):
+        return len(self.x) // self.size
+
+    def __getitem__(self, index):
+        return self.x[self.order[index * self.size:(index + 1) * self.size]]
+
+    def on_epoch_end(self):
+        if self.shuffle:
+            self.rng.shuffle(self.order)

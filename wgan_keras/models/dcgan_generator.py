@@ -42,8 +42,11 @@ class DCGANGenerator(Network):
         if upsample not in UPSAMPLING:
             raise ValueError(f"upsample must be one of {UPSAMPLING}, got upsample={upsample!r}")
         start, filters = dcgan_filters(image_shape[0], base_filters)
-        # synchronized: under tf.distribute the statistics cover the global batch, as on one device.
-        norm = (lambda: keras.layers.BatchNormalization(synchronized=True)) if batch_norm else keras.layers.Identity
+        # synchronized: under tf.distribute the statistics cover the global batch, as on one device. Keras
+        # allows it on TensorFlow only; under JAX's DataParallel jit sees the global batch, so they cover it there.
+        synchronized = keras.backend.backend() == "tensorflow"
+        norm = (lambda: keras.layers.BatchNormalization(synchronized=synchronized)) if batch_norm else \
+            keras.layers.Identity
 
         z = keras.Input((latent_dim,), name="z")
         x = keras.layers.Dense(start * start * filters[0], use_bias=not batch_norm)(z)
