@@ -20,6 +20,7 @@ import numpy as np
 from wgan_edge.cli import first_line
 from wgan_keras import algorithm, ema
 from wgan_keras.backends import plumbing
+from wgan_keras.backends.arrays import ArrayGroups, tensorflow_or_none
 from wgan_keras.callbacks import NaNGuard
 from wgan_keras.constraints import WeightClip
 from wgan_keras.images import generate_images
@@ -196,7 +197,7 @@ class WGAN(keras.Model):
         callbacks = list(callbacks or [])
         if not any(isinstance(c, NaNGuard) for c in callbacks):  # else NaN metrics train on without a word
             callbacks.append(NaNGuard(raise_error=True))
-        tf = _tensorflow()
+        tf = tensorflow_or_none()
         if tf is None:  # JAX or PyTorch on a machine without TensorFlow (GPU benchmarks): arrays only
             x, validation_data = ArrayGroups(x, batch_size or 64, self.n_critic, shuffle), None
         else:
@@ -289,36 +290,3 @@ class WGAN(keras.Model):
         for key in ("critic", "generator"):
             config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
-
-
-def _tensorflow():
-    """TensorFlow, or None where it is not installed (JAX and PyTorch train without it)."""
-    try:
-        import tensorflow as tf
-    except ImportError:
-        return None
-    return tf
-
-
-class ArrayGroups(keras.utils.PyDataset):
-    """An array of samples -> groups of n_critic batches of m, shuffled each epoch: WGAN.fit's input
-    where TensorFlow (so tf.data) is absent. Numpy's shuffle, so not the tf.data path's batches."""
-
-    def __init__(self, x, m, n_critic, shuffle=True, seed=None):
-        super().__init__()
-        self.x, self.size, self.shuffle = np.asarray(x, "float32"), int(m) * n_critic, shuffle
-        if not np.isfinite(self.x).all():
-            raise ValueError("x: holds NaN/Inf values")
-        self.rng = np.random.default_rng(random.randint(0, 2**31 - 1) if seed is None else seed)
-        self.order = np.arange(len(self.x))
-        self.on_epoch_end()
-
-    def __len__(self):
-        return len(self.x) // self.size
-
-    def __getitem__(self, index):
-        return self.x[self.order[index * self.size:(index + 1) * self.size]]
-
-    def on_epoch_end(self):
-        if self.shuffle:
-            self.rng.shuffle(self.order)
