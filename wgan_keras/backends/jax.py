@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import keras
 
-from wgan_keras.noise import counter_noise
+from wgan_keras.backends.single import logs, noise, replicas, replicas_in_sync  # noqa: F401  (plumbing API)
 
 _plumbing = sys.modules[__name__]
 _scopes = []  # (variables, scope) of the StatelessScopes entered while tracing, innermost last
@@ -114,22 +114,6 @@ def apply(optimizer, grads, variables):
 
 def no_grad():
     return contextlib.nullcontext()  # only what `gradients` wraps is differentiated
-
-
-def noise(gan, shape, stream, counter):
-    return counter_noise(shape, gan.seed, stream, counter)
-
-
-def replicas():
-    return 1
-
-
-def replicas_in_sync(gan):
-    return 1
-
-
-def logs(metrics):
-    return {m.name: m.result() for m in metrics}
 
 
 def default_jit_compile():

@@ -3,7 +3,7 @@ import sys
 
 import torch
 
-from wgan_keras.noise import counter_noise
+from wgan_keras.backends.single import logs, noise, replicas, replicas_in_sync  # noqa: F401  (plumbing API)
 
 _plumbing = sys.modules[__name__]
 
@@ -41,22 +41,6 @@ def apply(optimizer, grads, variables):
 
 
 no_grad = torch.no_grad
-
-
-def noise(gan, shape, stream, counter):
-    return counter_noise(shape, gan.seed, stream, counter)
-
-
-def replicas():
-    return 1
-
-
-def replicas_in_sync(gan):
-    return 1
-
-
-def logs(metrics):
-    return {m.name: m.result() for m in metrics}
 
 
 def default_jit_compile():
