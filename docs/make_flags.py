@@ -1,7 +1,7 @@
 """Writes docs/flags.md from the config dataclasses: `python docs/make_flags.py > docs/flags.md`.
 
 The flags of all three commands are generated from these same fields, so this table cannot drift
-from `--help` (tests/cli_test.py compares the file with this script's output).
+from `--help` (tests/architecture_test.py compares the file with this script's output).
 """
 from wgan_edge.cli import markdown_table
 from wgan_edge.sample import SampleConfig

@@ -107,3 +107,13 @@ def test_edge_distribution_ships_only_the_edge_package():
     deps = re.search(r"dependencies = \[(.*?)\]", text, re.S).group(1)
     names = {re.match(r'\s*"([A-Za-z0-9_.-]+)', d).group(1).lower() for d in deps.split(",") if d.strip()}
     assert names == {"numpy", "ai-edge-litert"}
+
+
+def test_docs_flags_table_is_the_generated_one():
+    """docs/flags.md cannot drift from --help: both come from the config dataclasses."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("make_flags", os.path.join(ROOT, "docs", "make_flags.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert open(os.path.join(ROOT, "docs", "flags.md")).read() == module.render(), \
+        "regenerate: python docs/make_flags.py > docs/flags.md"
