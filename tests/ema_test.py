@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from harness import run_serialization_test
+from harness import run_resume_test, run_serialization_test
 
 import wgan_keras as wk
 from wgan_keras import ema
@@ -101,15 +101,12 @@ def test_save_load_and_resume_are_bitwise(tmp_path):
         gan.compile()
         return gan
 
-    straight = fresh()
-    straight.fit(dataset(x), epochs=4, verbose=0)
-    halves = fresh()
-    halves.fit(dataset(x), epochs=2, verbose=0)
-    halves.save(tmp_path / "run.keras")
-    resumed = keras.saving.load_model(tmp_path / "run.keras", safe_mode=True)
-    for a, b in zip(numpy_weights(halves.ema_generator), numpy_weights(resumed.ema_generator)):
-        np.testing.assert_array_equal(a, b)  # the file holds the average exactly
-    resumed.fit(dataset(x), epochs=2, verbose=0)
+    def same_average(halves, resumed):
+        for a, b in zip(numpy_weights(halves.ema_generator), numpy_weights(resumed.ema_generator)):
+            np.testing.assert_array_equal(a, b)  # the file holds the average exactly
+
+    straight, resumed = run_resume_test(fresh, lambda gan, epochs: gan.fit(dataset(x), epochs=epochs, verbose=0),
+                                        tmp_path / "run.keras", same_average)
     for a, b in zip(numpy_weights(straight.ema_generator), numpy_weights(resumed.ema_generator)):
         np.testing.assert_array_equal(a, b)
 

@@ -41,3 +41,19 @@ def assert_same_weights(a, b, atol=0.0):
     assert len(wa) == len(wb)
     for x, y in zip(wa, wb):
         np.testing.assert_allclose(x, y, atol=atol, rtol=0)
+
+
+def run_resume_test(make, fit, path, check_reloaded=None):
+    """`make()` trained straight for 4 epochs, and again for 2, saved to `path` (.keras), reloaded and
+    trained for 2 more; `check_reloaded(halves, reloaded)` runs before the second half.
+    Returns (straight, resumed) for the caller's comparisons."""
+    straight = make()
+    fit(straight, 4)
+    halves = make()
+    fit(halves, 2)
+    halves.save(path)
+    resumed = keras.saving.load_model(path, safe_mode=True)
+    if check_reloaded is not None:
+        check_reloaded(halves, resumed)
+    fit(resumed, 2)
+    return straight, resumed

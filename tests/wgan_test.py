@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from harness import assert_same_weights, max_abs, run_serialization_test
+from harness import assert_same_weights, max_abs, run_resume_test, run_serialization_test
 
 import wgan_keras as wk
 
@@ -144,16 +144,12 @@ def test_save_load_resumes_exactly(tmp_path):
         gan.compile()
         return gan
 
-    straight = fresh()
-    straight.fit(dataset(x), epochs=4, verbose=0)
+    def counters(halves, resumed):
+        assert int(resumed.generator_iterations.numpy()) == 4
+        assert int(resumed.critic_optimizer.iterations.numpy()) == 20
 
-    halves = fresh()
-    halves.fit(dataset(x), epochs=2, verbose=0)
-    halves.save(tmp_path / "run.keras")
-    resumed = keras.saving.load_model(tmp_path / "run.keras", safe_mode=True)
-    assert int(resumed.generator_iterations.numpy()) == 4
-    assert int(resumed.critic_optimizer.iterations.numpy()) == 20
-    resumed.fit(dataset(x), epochs=2, verbose=0)
+    straight, resumed = run_resume_test(fresh, lambda gan, epochs: gan.fit(dataset(x), epochs=epochs, verbose=0),
+                                        tmp_path / "run.keras", counters)
     assert_same_weights(straight, resumed, atol=1e-6)
     for a, b in zip(straight.critic_optimizer.variables + straight.generator_optimizer.variables,
                     resumed.critic_optimizer.variables + resumed.generator_optimizer.variables):

@@ -32,8 +32,7 @@ def check_array(x, name="x"):
         raise ValueError(f"{name}: is empty, shape {x.shape}")
     if x.ndim == 4 and x.shape[-1] not in (1, 3):
         raise ValueError(f"{name}: images need 1 or 3 channels, got shape {x.shape}")
-    if x.dtype.kind == "f" and not np.isfinite(x).all():
-        raise ValueError(f"{name}: holds {int((~np.isfinite(x)).sum())} NaN/Inf values")
+    check_finite(x, name)
     if x.ndim == 4 and x.dtype != np.uint8:
         raise ValueError(f"{name}: images must be uint8 pixels (scaled later), got dtype {x.dtype}")
     return x
