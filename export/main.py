@@ -153,7 +153,8 @@ class _GateFailed(Exception):
 
 def _summary(config, info, size, n, row):
     kind = config.quantize if config.format == "tflite" else "float32"
-    line = (f"{config.out}: {config.format} {kind}, z[{config.batch_size or (1 if config.format == 'tflite' else 'batch')}, {info['latent_dim']}] -> "
+    batch = config.batch_size or (1 if config.format == "tflite" else "batch")  # a .tflite's batch is fixed
+    line = (f"{config.out}: {config.format} {kind}, z[{batch}, {info['latent_dim']}] -> "
             f"images{tuple(info['image_shape'])}, {size / 1024:.1f} KiB; vs Keras on {n} z: "
             f"max |d| {row['max_abs']:.2e}, mean |d| {row['mean_abs']:.2e}, PSNR {row['psnr_db']:.1f} dB")
     if "frechet" in row:
