@@ -6,15 +6,17 @@ this process's CPU time minus the time spent evaluating. Every --every generator
 and at each CPU-minute mark it scores 1,000 fixed-seed samples of the generator (and of its
 EMA with --ema_decay) against the 1,000 held-out bundled digits (FD and KID in the bundled
 digit network's features), then reports Spearman(windowed W estimate, FD) over the run.
+At each mark it also writes grid_<mark>min.png (64 samples; the EMA's when kept) and the
+digit classes the bundled classifier sees in the 1,000 samples.
 
-    taskset -c 1 python benchmarks/quality_cpu_minutes.py --out runs/q_paper --ema_decay 0.99
-    taskset -c 1 python benchmarks/quality_cpu_minutes.py --out runs/q_gp --ema_decay 0.99 \\
-        --lipschitz gp --base_filters 32
+    taskset -c 1 python benchmarks/quality_cpu_minutes.py --out runs/q_paper --ema_decay 0.999
+    taskset -c 1 python benchmarks/quality_cpu_minutes.py --out runs/q_fast --preset fast
 
-Any other flag is a `TrainConfig` field. Writes result.json in --out.
+Every other flag is a wgan-train flag (a `TrainConfig` field). Writes result.json in --out.
 """
 import argparse
 import csv
+import dataclasses
 import json
 import os
 import sys
@@ -26,13 +28,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--out", required=True)
-    p.add_argument("--marks", default="2,5,10", help="CPU-minutes at which to score")
-    p.add_argument("--every", type=int, default=100, help="generator iterations between scores")
-    p.add_argument("--lipschitz", default="clip")
-    p.add_argument("--base_filters", type=int, default=64)
-    p.add_argument("--ema_decay", type=float, default=None)
-    p.add_argument("--seed", type=int, default=0)
-    a = p.parse_args()
+    p.add_argument("--marks", default="5,15,30", help="CPU-minutes at which to score and save grids")
+    p.add_argument("--every", type=int, default=200, help="generator iterations between scores")
+    a, rest = p.parse_known_args()
     if os.path.exists(a.out):
         sys.exit(f"quality_cpu_minutes: --out {a.out} exists; pick a new folder")
     import keras
@@ -40,14 +38,20 @@ def main():
     import tensorflow as tf
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)
+    from wgan_edge.cli import build_parser, parse
     from wgan_keras.config import TrainConfig
-    from wgan_keras.evaluation import QualityEvaluator, spearman
+    from wgan_keras.evaluation import QualityEvaluator, class_histogram, spearman
+    from wgan_keras.images import save_image_grid
     from wgan_keras.train import train
 
+    config, = parse(build_parser("quality_cpu_minutes", "", TrainConfig), rest, TrainConfig)
+    config = dataclasses.replace(config, generator_iters=10 ** 8, sample_every=10 ** 8, checkpoint_every=10 ** 8,
+                                 log_every=10).validate()
     marks = [float(m) * 60 for m in a.marks.split(",")]
     scorer = QualityEvaluator()  # every=None: scores only when called
     clock = {"cpu0": time.process_time(), "eval": 0.0, "marks_done": 0}
     rows = []
+    os.makedirs(a.out)
 
     class Clock(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
@@ -60,11 +64,16 @@ def main():
             scorer.set_model(self.model)
             row = {"generator_iterations": gi, "cpu_minutes": cpu / 60,
                    "mark": marks[clock["marks_done"]] / 60 if at_mark else None}
-            fd, kid, _ = scorer.score(self.model.generator(keras.random.normal((1000, self.model.latent_dim),
-                                                                              seed=0), training=False))
-            row.update(fd=fd, kid=kid)
+            raw = self.model.generator(keras.random.normal((1000, self.model.latent_dim), seed=0), training=False)
+            row["fd"], row["kid"], _ = scorer.score(raw)
             if self.model.ema_generator is not None:
-                row["fd_ema"], row["kid_ema"], _ = scorer.score(self.model.generate(1000, seed=0))
+                ema = self.model.generate(1000, seed=0)
+                row["fd_ema"], row["kid_ema"], _ = scorer.score(ema)
+            if at_mark:  # the grid and the digits the bundled classifier sees, of what samples would use
+                shown = ema if self.model.ema_generator is not None else raw
+                row["classes"] = class_histogram(shown).tolist()
+                save_image_grid(os.path.join(a.out, f"grid_{row['mark']:g}min.png"),
+                                keras.ops.convert_to_numpy(shown[:64]), columns=8)
             rows.append(row)
             print(row, flush=True)
             clock["marks_done"] += at_mark
@@ -72,8 +81,6 @@ def main():
             if clock["marks_done"] == len(marks):
                 self.model.stop_training = True
 
-    config = TrainConfig(lipschitz=a.lipschitz, base_filters=a.base_filters, ema_decay=a.ema_decay, seed=a.seed,
-                         generator_iters=10 ** 8, sample_every=10 ** 8, checkpoint_every=10 ** 8, log_every=10)
     workdir = os.path.join(a.out, "workdir")
     train(config, workdir, callbacks=[Clock()], verbose=0)
     with open(os.path.join(workdir, "metrics.csv"), newline="") as f:

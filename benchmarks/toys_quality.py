@@ -77,7 +77,7 @@ def run_seed(a, seed):
     generator = MLPGenerator(latent_dim=a.latent_dim, output_shape=(2,), hidden_units=hidden)
     critic = MLPCritic((2,), hidden)
     gan = WGAN(critic, generator, n_critic=a.n_critic, lipschitz=a.lipschitz, clip_value=a.clip,
-               gp_weight=a.gp_weight, seed=seed)
+               gp_weight=a.gp_weight, seed=seed, ema_decay=a.ema_decay)
     gan.compile(critic_optimizer=make_optimizer(a, a.iters * a.n_critic), generator_optimizer=make_optimizer(
         a, a.iters), jit_compile=a.jit)
 
@@ -91,8 +91,15 @@ def run_seed(a, seed):
         gan.fit(data, batch_size=a.batch, epochs=epoch + 1, initial_epoch=epoch, verbose=0)
         train_s += time.perf_counter() - start
         tracker.on_epoch_end(epoch)  # outside the timed part: an assignment problem per record
-    samples = gan.generate(N_EVAL, seed=seed)
+    samples = gan.generate(N_EVAL, seed=seed)  # the EMA generator's, with --ema_decay
     modes, hq = mode_coverage(samples, toy_centers(a.toy), TOY_SIGMA[a.toy])
+    raw = {}
+    if a.ema_decay:  # the same z through the trained (not averaged) generator: what EMA changed
+        z = keras.random.normal((N_EVAL, a.latent_dim), seed=seed)
+        raw_samples = keras.ops.convert_to_numpy(gan.generator(z, training=False))
+        raw_modes, raw_hq = mode_coverage(raw_samples, toy_centers(a.toy), TOY_SIGMA[a.toy])
+        raw = {"modes_raw": raw_modes, "hq_raw": raw_hq,
+               "distance_histogram_raw": distance_histogram(raw_samples, a.toy)}
     critic_w = [h["critic_w"] for h in tracker.history]
     w1 = [h["exact_w1"] for h in tracker.history]
     return {"seed": seed, "modes": modes, "n_modes": len(toy_centers(a.toy)), "hq": hq,
@@ -100,7 +107,7 @@ def run_seed(a, seed):
             "spearman": spearman(critic_w, w1) if len(w1) > 1 else float("nan"),
             "final_exact_w1": w1[-1], "critic_w": critic_w, "exact_w1": w1,
             "sigma_bins": list(SIGMA_BINS[:-1]), "distance_histogram": distance_histogram(samples, a.toy),
-            "samples": samples[:1000].round(4).tolist()}  # for --plot; not written to --json
+            "samples": samples[:1000].round(4).tolist(), **raw}  # for --plot; not written to --json
 
 
 def plot(a, result):
@@ -130,6 +137,7 @@ def parse():
     p.add_argument("--beta1", type=float, help="Adam beta_1 (gp)")
     p.add_argument("--hidden", help="hidden widths of both MLPs, e.g. 128,128,128")
     p.add_argument("--latent_dim", type=int)
+    p.add_argument("--ema_decay", type=float, help="keep a generator EMA; samples come from it (raw: hq_raw)")
     p.add_argument("--cpus", default="0", help="cores to pin to; TF uses that many threads")
     p.add_argument("--jit", action="store_true", help="compile with jit_compile=True")
     p.add_argument("--json")
@@ -152,7 +160,8 @@ def main():
     for seed in (int(s) for s in a.seeds.split(",")):
         r = run_seed(a, seed)
         results.append(r)
-        print(f"{a.toy} seed {seed}: {r['modes']}/{r['n_modes']} modes, {100 * r['hq']:.1f} % HQ, "
+        print(f"{a.toy} seed {seed}: {r['modes']}/{r['n_modes']} modes, {100 * r['hq']:.1f} % HQ"
+              + (f" (without EMA {r['modes_raw']}, {100 * r['hq_raw']:.1f} %)" if a.ema_decay else "") + ", "
               f"W1 {r['final_exact_w1']:.3f}, spearman {r['spearman']:.2f}, {r['train_s']:.0f} s", flush=True)
     config = {k: v for k, v in vars(a).items() if k not in ("json", "seeds")}
     summary = {"modes_mean": statistics.mean(r["modes"] for r in results),

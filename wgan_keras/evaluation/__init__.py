@@ -2,9 +2,11 @@
 
 Image quality: `frechet_distance` / `kernel_inception_distance` between feature sets,
 `FeatureExtractor` (the bundled digit network, or any Keras feature model such as
-InceptionV3), and the `QualityEvaluator` callback. Toys: `exact_w1`, `mode_coverage`,
+InceptionV3), the `QualityEvaluator` callback and `class_histogram` (the digits the
+bundled classifier sees in samples). Toys: `exact_w1`, `mode_coverage`,
 `W1Tracker`. `spearman`: rank correlation (e.g. of the critic's W estimate with a distance).
 """
+from wgan_keras.evaluation.digits import class_histogram  # noqa: F401
 from wgan_keras.evaluation.distances import (  # noqa: F401
                                              frechet_distance,
                                              gaussian_frechet_distance,

@@ -53,10 +53,28 @@ def reference_images():
     return to_unit_range(images[split_indices(labels)[1]])
 
 
-def digit_feature_model(path=WEIGHTS):
-    """The feature model with the shipped weights (offline; a numpy .npz of the classifier's weights)."""
+def _trained(path):
     classifier, features = build_classifier()
-    with np.load(path) as f:
-        weights = [f[f"w{i:02d}"] for i in range(len(f.files))]
-    classifier.set_weights(weights)
-    return features
+    with np.load(path) as f:  # a numpy .npz of the classifier's weights, in order
+        classifier.set_weights([f[f"w{i:02d}"] for i in range(len(f.files))])
+    return classifier, features
+
+
+def digit_feature_model(path=WEIGHTS):
+    """The feature model with the shipped weights (offline)."""
+    return _trained(path)[1]
+
+
+def digit_classifier(path=WEIGHTS):
+    """The bundled network's classifier head (logits of the 10 digits), with the shipped weights."""
+    return _trained(path)[0]
+
+
+def class_histogram(images, classifier=None, batch_size=250):
+    """How many of `images` ((n, 28, 28, 1) in [-1, 1]) the bundled classifier assigns to each digit:
+    int array (10,). A collapsed generator shows as empty or dominant classes."""
+    classifier = classifier or digit_classifier()
+    images = np.asarray(images, np.float32)
+    labels = [np.argmax(keras.ops.convert_to_numpy(classifier(images[i:i + batch_size], training=False)), -1)
+              for i in range(0, len(images), batch_size)]
+    return np.bincount(np.concatenate(labels), minlength=10)
