@@ -12,6 +12,7 @@ from wgan_keras.data.toys import TOYS
 from wgan_keras.distribute import PRECISIONS, STRATEGIES
 from wgan_keras.losses import LIPSCHITZ
 from wgan_keras.models.dcgan_generator import UPSAMPLING
+from wgan_keras.presets import PRESETS
 from wgan_keras.schedules import SCHEDULES
 
 ARCHITECTURES = ("dcgan", "mlp")
@@ -54,6 +55,9 @@ class TrainConfig:
     gp_weight: float = option(10.0, "lambda of the gradient penalty (lipschitz=gp).", low=0, high=1e6)
     learning_rate: Optional[float] = option(None, "Learning rate; default 5e-5 (RMSProp, clip) or 1e-4 (Adam, "
                                                   "gp/sn).", low=1e-12, high=10)
+    generator_learning_rate: Optional[float] = option(None, "The generator's learning rate, when it should differ "
+                                                            "from the critic's (two time-scale updates); default: "
+                                                            "--learning_rate.", low=1e-12, high=10)
     adam_beta1: float = option(0.0, "Adam's beta_1 (gp/sn); WGAN-GP uses 0, its toy code 0.5.", low=0, high=0.999)
     lr_decay: str = option("none", "Learning-rate schedule: constant, or linear to 0 at the run's last planned "
                                    "iteration.", choices=LR_DECAYS)
@@ -123,6 +127,13 @@ class TrainConfig:
 
     def to_dict(self):
         return dataclasses.asdict(self)
+
+    @classmethod
+    def from_preset(cls, name, **overrides):
+        """The settings of preset `name` (`wgan_keras.presets.PRESETS`), then `overrides` on top."""
+        if name not in PRESETS:
+            raise ConfigError("preset", f"must be one of {', '.join(PRESETS)}", name)
+        return cls(**{**PRESETS[name], **overrides})
 
     @classmethod
     def from_dict(cls, values):

@@ -54,9 +54,9 @@ def build_model(config, sample_shape):
                 seed=config.seed, ema_decay=config.ema_decay)
 
 
-def optimizer(config, steps):
+def optimizer(config, steps, learning_rate=None):
     """The run's optimizer; with lr_decay="linear" its rate falls linearly to 0 over `steps` updates."""
-    return make_optimizer(config.lipschitz, config.learning_rate, config.adam_beta1,
+    return make_optimizer(config.lipschitz, learning_rate or config.learning_rate, config.adam_beta1,
                           steps if config.lr_decay == "linear" else None)
 
 
@@ -99,7 +99,8 @@ def load_or_build(config, data, checkpoint, spe):
     model = build_model(config, tuple(data.shape[1:]))
     target = target_steps(config, spe)
     model.compile(critic_optimizer=optimizer(config, target * config.n_critic),
-                  generator_optimizer=optimizer(config, config.generator_iters or target))
+                  generator_optimizer=optimizer(config, config.generator_iters or target,
+                                                    config.generator_learning_rate))
     return model
 
 

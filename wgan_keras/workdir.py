@@ -14,6 +14,7 @@ from wgan_edge.atomic import atomic_path, remove_stale
 from wgan_edge.cli import ConfigError, first_line
 from wgan_keras.callbacks import COLUMNS, QUALITY
 from wgan_keras.config import TrainConfig
+from wgan_keras.presets import preset_of
 
 CHECKPOINT = "checkpoint.keras"
 CONFIG = "config.json"
@@ -49,7 +50,10 @@ def check(workdir, config):
         diff = config.differences(previous)
         if diff:
             field, theirs, ours = diff[0]
-            raise ValueError(f"workdir {workdir} holds a run with a different config: {field} {theirs!r} vs {ours!r}")
+            used = preset_of(previous.to_dict())  # the usual cause: the first command had --preset, this one not
+            hint = f" (that run used --preset {used}: pass it again)" if used != preset_of(config.to_dict()) else ""
+            raise ValueError(f"workdir {workdir} holds a run with a different config: {field} {theirs!r} vs {ours!r}"
+                             + hint)
     elif os.path.isdir(workdir):
         foreign = [name for name in OURS if os.path.lexists(os.path.join(workdir, name))]
         if foreign:

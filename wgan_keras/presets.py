@@ -1,0 +1,24 @@
+"""Named settings: `wgan-train --preset NAME` and `TrainConfig.from_preset(NAME, **overrides)`.
+
+A preset fills the settings the user did not give; any flag (or keyword) given wins. `config.json`
+records the resolved settings, so a run is resumed by the same command, preset included.
+
+* **paper** (the default): Algorithm 1 as published: weight clipping c = 0.01, RMSProp 5e-5, m = 64,
+  n_critic = 5, DCGAN width 64.
+* **fast**: the best Fréchet distance per CPU-minute on the bundled MNIST subset that we measured
+  (docs/benchmarks.md §5: a sweep of precision, width, learning rates, batch size, n_critic, EMA and
+  the Lipschitz option, then the 5/15/30 CPU-minute curve over 3 seeds).
+"""
+
+PRESETS = {
+    "paper": {},
+    "fast": dict(lipschitz="gp", base_filters=32, ema_decay=0.999),
+}
+
+
+def preset_of(values):
+    """The name of the first non-default preset whose settings `values` (a dict) all hold, or None."""
+    for name, settings in PRESETS.items():
+        if settings and all(values.get(k) == v for k, v in settings.items()):
+            return name
+    return None
