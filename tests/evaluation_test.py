@@ -67,6 +67,7 @@ def test_w1_tracker_records_critic_and_exact_w1():
 from wgan_keras.evaluation import (  # noqa: E402
     FeatureExtractor,
     QualityEvaluator,
+    class_histogram,
     frechet_distance,
     gaussian_frechet_distance,
     kernel_inception_distance,
@@ -140,3 +141,24 @@ def test_quality_evaluator_scores_every_n_generator_iterations():
     assert all(np.isfinite(h["frechet_distance"]) and h["frechet_distance"] > 0 for h in evaluator.history)
     again = evaluator.score(gan.generate(100, seed=0))
     assert again[0] == pytest.approx(evaluator.history[-1]["frechet_distance"], rel=1e-6)
+
+
+def test_inception_v3_features_for_other_datasets():
+    """The literature's feature network plugs in unchanged (random weights here: nothing can be downloaded).
+    InceptionV3's preprocess_input maps [0, 255] to [-1, 1], the generator's range, so none is needed."""
+    inception = keras.applications.InceptionV3(weights=None, include_top=False, pooling="avg",
+                                               input_shape=(75, 75, 3))  # 75: the smallest input it takes
+    extractor = FeatureExtractor(inception, batch_size=16)
+    digits = reference_images()[:24]  # 28x28x1: resized to 75x75 and given three channels
+    features = extractor(digits)
+    assert features.shape == (24, 2048) and np.all(np.isfinite(features))
+    np.testing.assert_allclose(extractor(np.repeat(digits, 3, axis=-1)), features, atol=1e-5)
+    evaluator = QualityEvaluator(reference=digits, extractor=extractor, kid_subsets=2, kid_subset_size=12)
+    assert evaluator.score(digits)[0] == pytest.approx(0, abs=1e-3)
+
+
+def test_class_histogram_sees_every_held_out_digit_class():
+    counts = class_histogram(reference_images())
+    assert counts.sum() == 1000 and np.all(np.abs(counts - 100) <= 15)  # 93.8 % held-out accuracy
+    ones = reference_images()[np.arange(100, 200)]  # the held-out 1s (the file is sorted by class)
+    assert np.argmax(class_histogram(ones)) == 1
