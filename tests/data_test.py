@@ -12,6 +12,7 @@ from wgan_keras.data import (
     TOY_SIGMA,
     check_array,
     epoch_dataset,
+    epochs_dataset,
     load_bundled,
     load_folder,
     load_tfds,
@@ -79,6 +80,16 @@ def test_epoch_dataset_scales_batches_and_orders_by_seed_and_epoch():
     # a resumed epoch sees exactly the tail of the full one
     tail = np.concatenate([b.numpy() for b in epoch_dataset(x, 4, 2, seed=7, epoch=0, first_step=3)])
     np.testing.assert_array_equal(tail, everything[3 * 8:])
+
+
+def test_epochs_dataset_is_the_epochs_back_to_back():
+    """One fit call over whole epochs sees the batches that a call per epoch saw (42 samples: the last
+    2 of each permutation are dropped, per epoch)."""
+    x = np.random.default_rng(0).normal(size=(42, 2)).astype(np.float32)
+    joined = np.concatenate([b.numpy() for b in epochs_dataset(x, 4, 2, seed=5, first_epoch=3, num_epochs=3)])
+    apart = np.concatenate([b.numpy() for e in (3, 4, 5) for b in epoch_dataset(x, 4, 2, seed=5, epoch=e)])
+    assert joined.shape == (3 * 40, 2)
+    np.testing.assert_array_equal(joined, apart)
 
 
 def test_array_batches_permute_every_epoch_reproducibly():

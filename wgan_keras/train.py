@@ -18,7 +18,7 @@ from wgan_edge.cli import first_line
 from wgan_edge.contract import latent_vectors
 from wgan_keras import workdir as wd
 from wgan_keras.callbacks import Checkpointer, MetricsLogger, NaNGuard, Sampler, counter, plot_w_estimate
-from wgan_keras.data import check_array, epoch_dataset, load_data, steps_per_epoch
+from wgan_keras.data import check_array, epoch_dataset, epochs_dataset, load_data, steps_per_epoch
 from wgan_keras.distribute import make_strategy, set_precision
 from wgan_keras.models import DCGANCritic, DCGANGenerator, MLPCritic, MLPGenerator
 from wgan_keras.optimizers import make_optimizer
@@ -181,15 +181,21 @@ def _quality(config, writer):
 
 
 def _fit_all(model, data, config, spe, callbacks, ctrl_c):
-    """One `fit` call per (part of an) epoch until the run's target; each builds its epoch's data."""
+    """Trains to the run's target: whole epochs in one `fit` call, a partial epoch (a resumed run's
+    first, a run's last) in its own; every epoch in `epoch_dataset`'s order either way."""
     target = target_steps(config, spe)
     done = counter(model, "critic_iterations") // config.n_critic
     while done < target and not model.stop_training and not ctrl_c.requested:
         epoch, first = divmod(done, spe)
-        steps = min(spe - first, target - done)
-        ds = epoch_dataset(data, config.batch_size, config.n_critic, config.seed, epoch, first, steps)
-        model.fit(ds, epochs=epoch + 1, initial_epoch=epoch, steps_per_epoch=steps, callbacks=[*callbacks, ctrl_c],
-                  shuffle=False, verbose=0)
+        if first or target - done < spe:
+            steps = min(spe - first, target - done)
+            ds = epoch_dataset(data, config.batch_size, config.n_critic, config.seed, epoch, first, steps)
+            epochs = 1
+        else:  # with steps_per_epoch set, Keras keeps one iterator across these epochs
+            steps, epochs = spe, (target - done) // spe
+            ds = epochs_dataset(data, config.batch_size, config.n_critic, config.seed, epoch, epochs)
+        model.fit(ds, epochs=epoch + epochs, initial_epoch=epoch, steps_per_epoch=steps,
+                  callbacks=[*callbacks, ctrl_c], shuffle=False, verbose=0)
         done = counter(model, "critic_iterations") // config.n_critic
 
 

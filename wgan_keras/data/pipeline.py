@@ -75,12 +75,33 @@ def epoch_dataset(x, batch_size, n_critic, seed, epoch, first_step=0, num_steps=
     num_steps = total - first_step if num_steps is None else num_steps
     if not 0 <= first_step < first_step + num_steps <= total:
         raise ValueError(f"first_step={first_step}, num_steps={num_steps} lie outside an epoch of {total} steps")
-    order = tf.random.experimental.stateless_shuffle(tf.range(len(x), dtype=tf.int64), seed=[seed, epoch])
-    order = order[first_step * per_step:(first_step + num_steps) * per_step]
+    order = _order(len(x), seed, epoch)[first_step * per_step:(first_step + num_steps) * per_step]
+    return _batches(x, tf.data.Dataset.from_tensor_slices(order), batch_size)
+
+
+def epochs_dataset(x, batch_size, n_critic, seed, first_epoch, num_epochs):
+    """Whole epochs [first_epoch, first_epoch + num_epochs) back to back, each in `epoch_dataset`'s order.
+
+    One `fit` call then trains them all. A call per epoch costs a pipeline to trace and an iterator
+    to build and tear down: on the toys' 51-step epochs that was half of wgan-train's CPU time.
+    """
+    x = check_array(x)
+    used = steps_per_epoch(len(x), batch_size, n_critic) * batch_size * n_critic
+    epochs = tf.data.Dataset.range(first_epoch, first_epoch + num_epochs)
+    order = epochs.flat_map(lambda e: tf.data.Dataset.from_tensor_slices(_order(len(x), seed, e)[:used]))
+    return _batches(x, order, batch_size)
+
+
+def _order(n, seed, epoch):
+    """Epoch `epoch`'s permutation of range(n): stateless, keyed by (seed, epoch), so resumption is exact."""
+    key = tf.cast(tf.stack([tf.constant(seed, tf.int64), tf.cast(epoch, tf.int64)]), tf.int32)
+    return tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64), seed=key)
+
+
+def _batches(x, order, batch_size):
     data = tf.constant(x)
     transform = scale_images if x.dtype == np.uint8 else (lambda b: tf.cast(b, tf.float32))
     # Indices are batched first, then one gather per batch: a batch op, not per-example work.
-    return in_memory(tf.data.Dataset.from_tensor_slices(order)
-                     .batch(batch_size, drop_remainder=True)
+    return in_memory(order.batch(batch_size, drop_remainder=True)
                      .map(lambda idx: transform(tf.gather(data, idx)), num_parallel_calls=tf.data.AUTOTUNE)
                      .prefetch(tf.data.AUTOTUNE))
