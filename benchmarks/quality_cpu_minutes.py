@@ -12,7 +12,7 @@ digit classes the bundled classifier sees in the 1,000 samples.
     taskset -c 1 python benchmarks/quality_cpu_minutes.py --out runs/q_paper --ema_decay 0.999
     taskset -c 1 python benchmarks/quality_cpu_minutes.py --out runs/q_fast --preset fast
 
-Every other flag is a wgan-train flag (a `TrainConfig` field). Writes result.json in --out.
+Every other flag is a wgan-train flag (`--preset` and the `TrainConfig` fields). Writes result.json in --out.
 """
 import argparse
 import csv
@@ -38,13 +38,12 @@ def main():
     import tensorflow as tf
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)
-    from wgan_edge.cli import build_parser, parse
-    from wgan_keras.config import TrainConfig
     from wgan_keras.evaluation import QualityEvaluator, class_histogram, spearman
     from wgan_keras.images import save_image_grid
+    from wgan_keras.main import configs
     from wgan_keras.train import train
 
-    config, = parse(build_parser("quality_cpu_minutes", "", TrainConfig), rest, TrainConfig)
+    _, config = configs(rest)  # wgan-train's own flags, --preset included
     config = dataclasses.replace(config, generator_iters=10 ** 8, sample_every=10 ** 8, checkpoint_every=10 ** 8,
                                  log_every=10).validate()
     marks = [float(m) * 60 for m in a.marks.split(",")]
@@ -83,7 +82,8 @@ def main():
 
     workdir = os.path.join(a.out, "workdir")
     train(config, workdir, callbacks=[Clock()], verbose=0)
-    with open(os.path.join(workdir, "metrics.csv"), newline="") as f:
+    metrics = os.path.join(workdir, "metrics.csv")  # absent when the run stopped before its first row
+    with open(metrics, newline="") if os.path.exists(metrics) else open(os.devnull) as f:
         w = [(int(r["generator_iterations"]), float(r["w_distance"])) for r in csv.DictReader(f) if r["w_distance"]]
     previous = 0
     for row in rows:  # the W estimate averaged over the window since the previous score
