@@ -10,7 +10,7 @@ from wgan_keras.main import configs
 from wgan_keras.presets import PRESETS, preset_of
 from wgan_keras.train import train
 
-TINY = ["--batch_size", "400", "--n_critic", "1", "--latent_dim", "8", "--sample_every", "1", "--log_every", "1",
+TINY = ["--batch_size", "400", "--latent_dim", "8", "--sample_every", "1", "--log_every", "1",
         "--generator_iters", "1"]
 
 
@@ -63,3 +63,18 @@ def test_generator_learning_rate_sets_only_the_generator_optimizer(tmp_path):
     plain = train(TrainConfig(**{**config.to_dict(), "generator_learning_rate": None}), str(tmp_path / "b"),
                   verbose=0)
     assert rate(plain.generator_optimizer) == pytest.approx(3e-4)  # unset: the critic's rate
+
+
+def test_auto_precision_is_bf16_only_where_hardware_computes_it(tmp_path):
+    from wgan_keras.distribute import resolve_precision
+    assert resolve_precision("auto", ["avx2", "avx512f"]) == "float32"  # bf16 emulated: slower than float32
+    assert resolve_precision("auto", ["avx512f", "avx512_bf16"]) == "mixed_bfloat16"
+    assert resolve_precision("auto", ["amx_bf16"]) == "mixed_bfloat16"
+    assert resolve_precision("mixed_float16", []) == "mixed_float16"
+    config = TrainConfig(mixed_precision="auto", base_filters=8, latent_dim=8, batch_size=400, n_critic=1,
+                         generator_iters=1)
+    try:
+        model = train(config, str(tmp_path / "run"), verbose=0)
+        assert model.generator.dtype_policy.name == resolve_precision("auto")
+    finally:
+        keras.config.set_dtype_policy("float32")  # the policy is global: leave it as other tests expect

@@ -82,7 +82,9 @@ class TrainConfig:
                                               "default: none.", low=1e-6, high=1 - 1e-9)
     strategy: str = option("default", "tf.distribute strategy.", choices=STRATEGIES)
     mixed_precision: str = option("float32", "Keras dtype policy; mixed_bfloat16 is 1.5-1.8x faster on CPUs "
-                                             "with AVX512-BF16/AMX.", choices=PRECISIONS)
+                                             "with AVX512-BF16/AMX (and slower on others: bf16 is emulated there); "
+                                             "auto picks mixed_bfloat16 where the CPU or GPU computes bf16 in "
+                                             "hardware, else float32.", choices=PRECISIONS)
 
     @property
     def resolved_dataset(self):

@@ -12,7 +12,8 @@ records the resolved settings, so a run is resumed by the same command, preset i
 
 PRESETS = {
     "paper": {},
-    "fast": dict(lipschitz="gp", base_filters=32, ema_decay=0.999),
+    "fast": dict(lipschitz="gp", base_filters=32, learning_rate=4e-4, generator_learning_rate=2e-4, n_critic=2,
+                 adam_beta1=0.5, mixed_precision="auto", ema_decay=0.999),
 }
 
 
