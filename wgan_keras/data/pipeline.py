@@ -83,7 +83,7 @@ def epochs_dataset(x, batch_size, n_critic, seed, first_epoch, num_epochs):
     """Whole epochs [first_epoch, first_epoch + num_epochs) back to back, each in `epoch_dataset`'s order.
 
     One `fit` call then trains them all. A call per epoch costs a pipeline to trace and an iterator
-    to build and tear down: on the toys' 51-step epochs that was half of wgan-train's CPU time.
+    to build and tear down: on the toys' 51-step epochs, 9 % of wgan-train's CPU time (docs/benchmarks.md §5f).
     """
     x = check_array(x)
     used = steps_per_epoch(len(x), batch_size, n_critic) * batch_size * n_critic

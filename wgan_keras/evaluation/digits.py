@@ -73,7 +73,7 @@ def digit_classifier(path=WEIGHTS):
 def class_histogram(images, classifier=None, batch_size=250):
     """How many of `images` ((n, 28, 28, 1) in [-1, 1]) the bundled classifier assigns to each digit:
     int array (10,). A collapsed generator shows as empty or dominant classes."""
-    classifier = classifier or digit_classifier()
+    classifier = digit_classifier() if classifier is None else classifier
     images = np.asarray(images, np.float32)
     labels = [np.argmax(keras.ops.convert_to_numpy(classifier(images[i:i + batch_size], training=False)), -1)
               for i in range(0, len(images), batch_size)]
