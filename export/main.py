@@ -63,6 +63,11 @@ def _check(config):
     if config.c_array and (config.format != "tflite" or config.quantize != "full_int8"):
         raise ConfigError("c_array", "needs --format tflite --quantize full_int8 (TFLite Micro runs integer "
                                      "models)", config.c_array)
+    if config.format == "web":
+        from wgan_export import web
+        if web.refusal(config.quantize, config.int8_io):
+            name = "int8_io" if config.int8_io else "quantize"
+            raise ConfigError(name, web.refusal(config.quantize, config.int8_io), getattr(config, name))
     for path in _side_files(config):
         if os.path.exists(path) and not config.overwrite:
             raise ConfigError("out", f"would replace {path}; pass --overwrite", config.out)

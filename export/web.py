@@ -19,6 +19,10 @@ MODEL = "generator.tflite"  # the names wgan.js fetches
 METADATA = "generator.json"
 STATIC = ("index.html", "wgan.js", "package.json", "package-lock.json")
 VERSION_MARK = "__LITERT_VERSION__"
+# What the pinned LiteRT.js refuses, measured in headless Chromium (benchmarks/web_sampling.py; tests/web_test.py
+# checks it still does): its tensors have no int8 type, so loadAndCompile fails on an int8 `z` or `images`.
+LITERT_ERROR = "Element type INT8 is not supported."
+REFUSED = {"full_int8": "its z and images are int8", "int8_io": "--int8_io makes z int8"}
 
 
 def static_text(name):
@@ -29,6 +33,13 @@ def static_text(name):
 def litert_version():
     """The @litertjs/core version pinned in the page's package.json (the one place it is stated)."""
     return json.loads(static_text("package.json"))["dependencies"]["@litertjs/core"]
+
+
+def refusal(quantize, int8_io=False):
+    """Why the page could not run this export (one line), or None: checked before anything is converted."""
+    why = REFUSED.get("int8_io" if int8_io else quantize)
+    return why and (f"LiteRT.js {litert_version()} cannot run it in a browser: {why} (\"{LITERT_ERROR}\"); "
+                    f"int8 and qat with a float z run")
 
 
 def write_page(folder):

@@ -16,11 +16,12 @@ import keras
 import numpy as np
 import pytest
 
+from wgan_edge.cli import ConfigError
 from wgan_edge.contract import latent_vectors, philox4x32
 from wgan_edge.png import image_grid
 from wgan_edge.runner import TFLiteGenerator
+from wgan_export import lib, tflite, web
 from wgan_export import main as export_main
-from wgan_export import web
 from wgan_keras import DCGANGenerator
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
@@ -143,16 +144,14 @@ def test_page_draws_the_pixels_of_litert_in_python(browser, server, sites, mode)
 def test_class_picker_only_for_a_conditional_model(browser, server, sites):
     assert open_page(browser, f"{server}/float32/index.html?num=4")["state"] == "ready"
     assert not browser.execute_script("return document.getElementById('classes').checkVisibility()")
-    meta_path = sites / "float32" / web.METADATA
-    meta = json.loads(meta_path.read_text())
-    meta_path.write_text(json.dumps({**meta, "num_classes": 3, "class_names": ["zero", "one", "two"]}))
-    try:
-        assert open_page(browser, f"{server}/float32/index.html?num=4")["state"] == "ready"
-        assert browser.execute_script("return document.getElementById('classes').checkVisibility()")
-        names = browser.execute_script("return Array.from(document.getElementById('label').options, o => o.text)")
-        assert names == ["zero", "one", "two"]
-    finally:
-        meta_path.write_text(json.dumps(meta))
+    site = sites / "conditional"  # a copy (not a rewrite): the browser's cache cannot serve the old metadata
+    shutil.copytree(sites / "float32", site, symlinks=True)
+    meta = json.loads((site / web.METADATA).read_text())
+    (site / web.METADATA).write_text(json.dumps({**meta, "num_classes": 3, "class_names": ["zero", "one", "two"]}))
+    assert open_page(browser, f"{server}/conditional/index.html?num=4")["state"] == "ready"
+    assert browser.execute_script("return document.getElementById('classes').checkVisibility()")
+    names = browser.execute_script("return Array.from(document.getElementById('label').options, o => o.text)")
+    assert names == ["zero", "one", "two"]
 
 
 @browser_only
@@ -162,6 +161,22 @@ def test_missing_litert_is_named_on_the_page(browser, server):
     assert state["state"] == "error"
     assert f"could not be loaded from {nowhere}@litertjs/core@{web.litert_version()}/" in state["error"], state
     assert browser.find_element("id", "help").is_displayed()  # how to fix it: npm install, or another URL
+
+
+@browser_only
+def test_litert_js_still_refuses_what_the_export_refuses(browser, server, sites, checkpoint):
+    # web.REFUSED is a measurement of the pinned LiteRT.js: a full_int8 model put in a page by hand.
+    site = sites / "full_int8"
+    shutil.copytree(sites / "float32", site, symlinks=True)
+    model = tflite.convert(lib.load_generator(checkpoint), "full_int8")
+    (site / web.MODEL).write_bytes(model)
+    meta = json.loads((site / web.METADATA).read_text())
+    (site / web.METADATA).write_text(json.dumps({**meta, "quantize": "full_int8", "tensors": tflite.io_params(model)}))
+    state = open_page(browser, f"{server}/full_int8/index.html")
+    assert state["state"] == "error" and web.LITERT_ERROR in state["error"] and "z int8" in state["error"], state
+    for args in (["--quantize", "full_int8"], ["--quantize", "int8", "--int8_io"]):  # so the command says it first
+        with pytest.raises(ConfigError, match="LiteRT.js .* cannot run it in a browser"):
+            export_main.main(["--checkpoint", checkpoint, "--format", "web", *args, "--out", str(sites / "no")])
 
 
 @pytest.mark.skipif(not shutil.which("node"), reason="no node on this machine")

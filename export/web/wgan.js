@@ -199,7 +199,8 @@ class Generator {
   }
 }
 
-function draw(canvas, grid, zoom) {
+function draw(canvas, grid, width) {  // shown about `width` CSS pixels wide, whole pixels per pixel
+  const zoom = Math.max(1, Math.round(width / grid.width));
   const rgba = new ImageData(grid.width, grid.height);
   for (let i = 0, p = 0; i < grid.width * grid.height; i++, p += grid.channels) {
     const g = grid.data[p];
@@ -234,7 +235,8 @@ async function boot() {
   try {
     model = await litert.loadAndCompile(MODEL, {accelerator: "wasm"});
   } catch (e) {
-    return fail(`LiteRT.js cannot run ${MODEL} (--quantize ${meta.quantize}): ${e.message}`);
+    const io = `z ${meta.tensors.z.dtype}, images ${meta.tensors.images.dtype}`;
+    return fail(`LiteRT.js cannot run ${MODEL} (--quantize ${meta.quantize}: ${io}): ${e.message}`);
   }
   const gen = new Generator(litert, model, meta);
   $("about").textContent = `${MODEL}: --quantize ${meta.quantize}, batch ${gen.batch}, z[${gen.latentDim}] -> ` +
@@ -244,7 +246,6 @@ async function boot() {
     $("label").replaceChildren(...names.map((name, i) => new Option(name, i)));
     $("classes").hidden = false;
   }
-  const zoom = Math.max(1, Math.floor(96 / gen.shape[1]));
   let z = null;
 
   async function sample(seed) {
@@ -252,7 +253,7 @@ async function boot() {
     z = latentVectors(num, gen.latentDim, seed);
     const pixels = await gen.pixels(z, +$("label").value || 0);
     page.grid = imageGrid(pixels, num, gen.shape);
-    draw($("grid"), page.grid, zoom);
+    draw($("grid"), page.grid, 560);
     page.timings.gridMs.push(performance.now() - t0);
     if (page.timings.firstGridMs === null) page.timings.firstGridMs = performance.now();  // since navigation
     page.seed = seed.toString();
@@ -262,7 +263,7 @@ async function boot() {
   async function walk() {  // the slider: from sample 1 of the grid to sample 2
     const d = gen.latentDim, t = $("walk").value / 100;
     const point = slerp(z.subarray(0, d), z.subarray(d, 2 * d), t);
-    draw($("between"), imageGrid(await gen.pixels(point, +$("label").value || 0), 1, gen.shape), zoom * 2);
+    draw($("between"), imageGrid(await gen.pixels(point, +$("label").value || 0), 1, gen.shape), 192);
   }
 
   async function fromField() {
