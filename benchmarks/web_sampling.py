@@ -8,7 +8,8 @@ Each mode and batch is exported with `wgan-export --format web`, served from 127
 `--loads` times in a fresh Chromium profile (cold HTTP and Wasm caches): first grid = performance.now()
 when the first grid is drawn (milliseconds since navigation started: HTML, module, LiteRT.js and its
 Wasm, the model, one grid). Then `--grids` more grids by seed (z, every fixed batch, pixels, canvas).
-Agreement = share of the page's pixels equal to LiteRT-in-Python's (wgan_edge.runner) for the same z.
+Agreement = share of the page's pixels equal to LiteRT-in-Python's (wgan_edge.runner) for the same z,
+whose time for the same model runs (one thread, as the page's Wasm) is recorded beside the page's.
 LiteRT.js comes from $WGAN_LITERT_CACHE (default ~/.cache/wgan-keras/litertjs; see .ci/run).
 """
 import argparse
@@ -75,12 +76,19 @@ def load(driver, url, timeout=120):
 
 
 def export(checkpoint, mode, batch, out):
-    from wgan_export import main
+    """`wgan-export --format web`; for a mode the command refuses (wgan_export.web.REFUSED) the same files
+    by hand (--format tflite into the folder, then the page), to see what LiteRT.js itself says."""
+    from wgan_export import main, web
+    refused = web.refusal(mode)
+    if refused:
+        os.makedirs(out)
+    args = ["--checkpoint", checkpoint, "--quantize", mode, "--batch_size", str(batch), "--format",
+            "tflite" if refused else "web", "--out", os.path.join(out, web.MODEL) if refused else out]
     with contextlib.redirect_stdout(sys.stderr):
-        code = main.main(["--checkpoint", checkpoint, "--format", "web", "--quantize", mode, "--batch_size",
-                          str(batch), "--out", out])
-    if code:
-        raise SystemExit(f"export {mode} failed")
+        if main.main(args):
+            raise SystemExit(f"export {mode} failed")
+    if refused:
+        web.write_page(out)
 
 
 def agreement(driver, site, num):
@@ -96,6 +104,23 @@ def agreement(driver, site, num):
     return float(np.mean(shown == expected)), int(np.abs(shown.astype(int) - expected).max())
 
 
+def python_ms(site, num, repeats=10):
+    """The same grid's model runs in LiteRT-in-Python, one thread like the page's Wasm (median ms)."""
+    import time
+
+    from wgan_edge.contract import latent_vectors
+    from wgan_edge.runner import TFLiteGenerator
+    runner = TFLiteGenerator(os.path.join(site, "generator.tflite"), num_threads=1)
+    z = latent_vectors(num, runner.latent_dim, 0)
+    runner(z)
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        runner(z)
+        times.append((time.perf_counter() - t) * 1e3)
+    return float(np.median(times))
+
+
 def measure(site_url, site, args):
     first, per_grid, row = [], [], {}
     for i in range(args.loads):
@@ -109,6 +134,7 @@ def measure(site_url, site, args):
             per_grid += driver.execute_script("return wgan.timings.gridMs")[1:]
             if i == 0:
                 row["pixels_equal"], row["max_level_diff"] = agreement(driver, site, args.num)
+                row["python_litert_ms_1thread"] = python_ms(site, args.num)
             if i == 0 and args.screenshot and "shot" not in args.__dict__:
                 driver.execute_script("document.getElementById('walk').value = 50;"
                                       "document.getElementById('walk').dispatchEvent(new Event('input'))")
