@@ -45,15 +45,26 @@ def checkpoint(tmp_path_factory):
     return str(path)
 
 
+EXPORTS = {"float32": "1", "int8": "4"}  # batch 4: the 10-sample grid below ends in a padded batch
+
+
 @pytest.fixture(scope="module")
-def sites(checkpoint, tmp_path_factory):
-    """Both tested modes exported with the command, under one served root, LiteRT.js linked in."""
-    root = tmp_path_factory.mktemp("www")
-    for mode, batch in (("float32", "1"), ("int8", "4")):
-        code = export_main.main(["--checkpoint", checkpoint, "--format", "web", "--quantize", mode,
-                                 "--batch_size", batch, "--fidelity_samples", "8", "--out", str(root / mode)])
-        assert code == 0
-    return root
+def www(tmp_path_factory):
+    return tmp_path_factory.mktemp("www")
+
+
+@pytest.fixture(scope="module")
+def site(checkpoint, www):
+    """site(mode): the folder the command writes for `mode`, exported on first use (a pytest-xdist worker
+    exports only what its tests open), with LiteRT.js linked in."""
+    def get(mode):
+        path = www / mode
+        if not path.exists():
+            assert export_main.main(["--checkpoint", checkpoint, "--format", "web", "--quantize", mode,
+                                     "--batch_size", EXPORTS[mode], "--fidelity_samples", "8", "--out", str(path)]) == 0
+            os.symlink(_node_modules(), path / "node_modules")
+        return path
+    return get
 
 
 def _node_modules():
@@ -70,10 +81,9 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def server(sites):
-    for mode in ("float32", "int8"):
-        os.symlink(_node_modules(), sites / mode / "node_modules")
-    handler = functools.partial(_QuietHandler, directory=str(sites))
+def server(www):
+    _node_modules()  # before any browser starts: the one thing CI must have put in place
+    handler = functools.partial(_QuietHandler, directory=str(www))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     httpd.timeout = 10
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -117,10 +127,12 @@ def page_call(driver, call, *args):
 
 @browser_only
 @pytest.mark.parametrize("mode", ["float32", "int8"])
-def test_page_draws_the_pixels_of_litert_in_python(browser, server, sites, mode):
+def test_page_draws_the_pixels_of_litert_in_python(browser, server, site, mode):
+    meta = json.loads((site(mode) / web.METADATA).read_text())
+    assert meta["quantize"] == mode and meta["tensors"]["z"]["shape"] == [int(EXPORTS[mode]), LATENT]
     state = open_page(browser, f"{server}/{mode}/index.html?seed=5&num=10")
     assert state == {"state": "ready", "error": None}, state
-    runner = TFLiteGenerator(str(sites / mode / web.MODEL))
+    runner = TFLiteGenerator(str(site(mode) / web.MODEL))
     # The grid the page shows for seed 5: z by the portable rule, pixels by LiteRT.js, laid out as wgan-sample's.
     expected = image_grid(runner(latent_vectors(10, LATENT, 5))["pixels"])
     grid = browser.execute_script("return [wgan.grid.height, wgan.grid.width, wgan.grid.channels, "
@@ -141,13 +153,15 @@ def test_page_draws_the_pixels_of_litert_in_python(browser, server, sites, mode)
 
 
 @browser_only
-def test_class_picker_only_for_a_conditional_model(browser, server, sites):
+def test_class_picker_only_for_a_conditional_model(browser, server, site, www):
+    site("float32")
     assert open_page(browser, f"{server}/float32/index.html?num=4")["state"] == "ready"
     assert not browser.execute_script("return document.getElementById('classes').checkVisibility()")
-    site = sites / "conditional"  # a copy (not a rewrite): the browser's cache cannot serve the old metadata
-    shutil.copytree(sites / "float32", site, symlinks=True)
-    meta = json.loads((site / web.METADATA).read_text())
-    (site / web.METADATA).write_text(json.dumps({**meta, "num_classes": 3, "class_names": ["zero", "one", "two"]}))
+    conditional = www / "conditional"  # a copy (not a rewrite): the browser's cache cannot serve the old metadata
+    shutil.copytree(site("float32"), conditional, symlinks=True)
+    meta = json.loads((conditional / web.METADATA).read_text())
+    (conditional / web.METADATA).write_text(json.dumps({**meta, "num_classes": 3,
+                                                        "class_names": ["zero", "one", "two"]}))
     assert open_page(browser, f"{server}/conditional/index.html?num=4")["state"] == "ready"
     assert browser.execute_script("return document.getElementById('classes').checkVisibility()")
     names = browser.execute_script("return Array.from(document.getElementById('label').options, o => o.text)")
@@ -155,7 +169,8 @@ def test_class_picker_only_for_a_conditional_model(browser, server, sites):
 
 
 @browser_only
-def test_missing_litert_is_named_on_the_page(browser, server):
+def test_missing_litert_is_named_on_the_page(browser, server, site):
+    site("float32")
     nowhere = f"{server}/nowhere/"
     state = open_page(browser, f"{server}/float32/index.html?litert={nowhere}")
     assert state["state"] == "error"
@@ -164,19 +179,19 @@ def test_missing_litert_is_named_on_the_page(browser, server):
 
 
 @browser_only
-def test_litert_js_still_refuses_what_the_export_refuses(browser, server, sites, checkpoint):
+def test_litert_js_still_refuses_what_the_export_refuses(browser, server, site, www, checkpoint):
     # web.REFUSED is a measurement of the pinned LiteRT.js: a full_int8 model put in a page by hand.
-    site = sites / "full_int8"
-    shutil.copytree(sites / "float32", site, symlinks=True)
+    full = www / "full_int8"
+    shutil.copytree(site("float32"), full, symlinks=True)
     model = tflite.convert(lib.load_generator(checkpoint), "full_int8")
-    (site / web.MODEL).write_bytes(model)
-    meta = json.loads((site / web.METADATA).read_text())
-    (site / web.METADATA).write_text(json.dumps({**meta, "quantize": "full_int8", "tensors": tflite.io_params(model)}))
+    (full / web.MODEL).write_bytes(model)
+    meta = json.loads((full / web.METADATA).read_text())
+    (full / web.METADATA).write_text(json.dumps({**meta, "quantize": "full_int8", "tensors": tflite.io_params(model)}))
     state = open_page(browser, f"{server}/full_int8/index.html")
     assert state["state"] == "error" and web.LITERT_ERROR in state["error"] and "z int8" in state["error"], state
     for args in (["--quantize", "full_int8"], ["--quantize", "int8", "--int8_io"]):  # so the command says it first
         with pytest.raises(ConfigError, match="LiteRT.js .* cannot run it in a browser"):
-            export_main.main(["--checkpoint", checkpoint, "--format", "web", *args, "--out", str(sites / "no")])
+            export_main.main(["--checkpoint", checkpoint, "--format", "web", *args, "--out", str(www / "no")])
 
 
 @pytest.mark.skipif(not shutil.which("node"), reason="no node on this machine")
@@ -203,12 +218,7 @@ def test_node_draws_the_same_z_as_numpy(tmp_path):
         np.testing.assert_array_equal(z.view(np.uint32), latent_vectors(n, d, seed, stream).view(np.uint32))
 
 
-def test_export_writes_all_or_nothing_and_gates(checkpoint, sites, tmp_path, capsys):
-    assert set(web.STATIC + (web.MODEL, web.METADATA)) <= set(os.listdir(sites / "float32"))
-    meta = json.loads((sites / "int8" / web.METADATA).read_text())
-    assert meta["quantize"] == "int8" and meta["tensors"]["z"]["shape"] == [4, LATENT]
-    html = (sites / "float32" / "index.html").read_text()
-    assert web.VERSION_MARK not in html and f'"{web.litert_version()}"' in html
+def test_export_writes_all_or_nothing_and_gates(checkpoint, tmp_path, capsys):
     out = tmp_path / "site"
     args = ["--checkpoint", checkpoint, "--format", "web", "--fidelity_samples", "8", "--out", str(out)]
     # --report and the quality gate as for a .tflite: measured, refused, nothing written.
@@ -221,3 +231,6 @@ def test_export_writes_all_or_nothing_and_gates(checkpoint, sites, tmp_path, cap
     assert os.listdir(out) == ["mine.txt"]
     assert export_main.main(args + ["--overwrite"]) == 0
     assert sorted(os.listdir(out)) == sorted(web.STATIC + (web.MODEL, web.METADATA))
+    html = (out / "index.html").read_text()
+    assert web.VERSION_MARK not in html and f'"{web.litert_version()}"' in html
+    assert json.loads((out / web.METADATA).read_text())["quantize"] == "float32"
