@@ -153,6 +153,28 @@ def test_page_draws_the_pixels_of_litert_in_python(browser, server, site, mode):
 
 
 @browser_only
+def test_new_samples_button_and_latent_walk(browser, server, site):
+    site("float32")
+    assert open_page(browser, f"{server}/float32/index.html?seed=5&num=4")["state"] == "ready"
+    before = browser.execute_script("return Array.from(wgan.grid.data)")
+    browser.find_element("id", "new").click()
+    from selenium.webdriver.support.ui import WebDriverWait
+    WebDriverWait(browser, 30, 0.05).until(lambda d: d.find_element("id", "status").text.startswith("seed ")
+                                           and "seed=5" not in d.current_url)
+    seed = browser.find_element("id", "seed").get_attribute("value")
+    assert f"seed={seed}" in browser.current_url and seed != "5"  # the URL reproduces the new grid
+    assert browser.execute_script("return Array.from(wgan.grid.data)") != before
+    # The slider's far end is sample 2 of the grid (row 0, column 1: 2 + 30 pixels in), drawn on its canvas as a
+    # one-image grid (2 pixels of padding).
+    walked = page_call(browser, "(async () => { const w = document.getElementById('walk'); w.value = 100;"
+                                "await w.oninput(); const c = document.getElementById('between');"
+                                "return Array.from(c.getContext('2d').getImageData(2, 2, 28, 28).data); })()")
+    walked = np.array(walked, np.uint8).reshape(28, 28, 4)[..., 0]
+    grid = np.array(browser.execute_script("return Array.from(wgan.grid.data)"), np.uint8).reshape(62, 62)  # 2 x 2
+    assert np.mean(walked == grid[2:30, 32:60]) >= 0.99 and walked.std() > 0
+
+
+@browser_only
 def test_class_picker_only_for_a_conditional_model(browser, server, site, www):
     site("float32")
     assert open_page(browser, f"{server}/float32/index.html?num=4")["state"] == "ready"

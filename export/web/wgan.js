@@ -116,12 +116,13 @@ const $ = (id) => document.getElementById(id);
 const page = {state: "loading", error: null, timings: {firstGridMs: null, gridMs: []}, grid: null};
 
 function fail(what, help) {
-  // One clear sentence in the page (and in `wgan.error` for scripts): what is missing, how to fix it.
+  // One clear sentence in the page (and in `wgan.error` for scripts): what is missing, how to fix it. -> null
   page.state = "error";
   page.error = what;
   $("status").className = "error";
   $("status").textContent = what;
   if (help) $("help").hidden = false;
+  return null;
 }
 
 async function loadLiteRt() {
@@ -212,9 +213,8 @@ function draw(canvas, grid, width) {  // shown about `width` CSS pixels wide, wh
   canvas.getContext("2d").putImageData(rgba, 0, 0);
 }
 
-async function boot() {
-  const params = new URL(location.href).searchParams;
-  const num = Math.min(1024, Math.max(1, parseInt(params.get("num") || "64", 10) || 64));
+async function loadGenerator() {
+  // metadata, LiteRT.js, its Wasm, the model: a Generator, or null after saying on the page what is missing.
   let meta;
   try {
     const r = await fetch(METADATA);
@@ -225,20 +225,22 @@ async function boot() {
                 "folder with a web server (python -m http.server), not from file://");
   }
   const litert = await loadLiteRt();
-  if (!litert) return;
+  if (!litert) return null;
   try {
     await litert.loadLiteRt(globalThis.LITERT.wasm);
   } catch (e) {
     return fail(`LiteRT.js's Wasm files are missing at ${globalThis.LITERT.wasm}: ${e.message}`, true);
   }
-  let model;
   try {
-    model = await litert.loadAndCompile(MODEL, {accelerator: "wasm"});
+    return new Generator(litert, await litert.loadAndCompile(MODEL, {accelerator: "wasm"}), meta);
   } catch (e) {
     const io = `z ${meta.tensors.z.dtype}, images ${meta.tensors.images.dtype}`;
     return fail(`LiteRT.js cannot run ${MODEL} (--quantize ${meta.quantize}: ${io}): ${e.message}`);
   }
-  const gen = new Generator(litert, model, meta);
+}
+
+function describe(gen) {
+  const meta = gen.meta;
   $("about").textContent = `${MODEL}: --quantize ${meta.quantize}, batch ${gen.batch}, z[${gen.latentDim}] -> ` +
     `${gen.shape.join("x")}; LiteRT.js ${globalThis.LITERT.version} (Wasm) from ${globalThis.LITERT.source}`;
   if (meta.num_classes) {  // a conditional generator: the class picker
@@ -246,24 +248,27 @@ async function boot() {
     $("label").replaceChildren(...names.map((name, i) => new Option(name, i)));
     $("classes").hidden = false;
   }
-  let z = null;
+}
 
-  async function sample(seed) {
-    const t0 = performance.now();
-    z = latentVectors(num, gen.latentDim, seed);
-    const pixels = await gen.pixels(z, +$("label").value || 0);
-    page.grid = imageGrid(pixels, num, gen.shape);
-    draw($("grid"), page.grid, 560);
-    page.timings.gridMs.push(performance.now() - t0);
-    if (page.timings.firstGridMs === null) page.timings.firstGridMs = performance.now();  // since navigation
-    page.seed = seed.toString();
-    await walk();
-  }
+function controls(gen, num) {
+  // The grid for a seed, the walk, the seed field: returns the function that draws the field's seed.
+  let z = null;
+  const label = () => +$("label").value || 0;
 
   async function walk() {  // the slider: from sample 1 of the grid to sample 2
     const d = gen.latentDim, t = $("walk").value / 100;
     const point = slerp(z.subarray(0, d), z.subarray(d, 2 * d), t);
-    draw($("between"), imageGrid(await gen.pixels(point, +$("label").value || 0), 1, gen.shape), 192);
+    draw($("between"), imageGrid(await gen.pixels(point, label()), 1, gen.shape), 192);
+  }
+
+  async function sample(seed) {
+    const t0 = performance.now();
+    z = latentVectors(num, gen.latentDim, seed);
+    page.grid = imageGrid(await gen.pixels(z, label()), num, gen.shape);
+    draw($("grid"), page.grid, 560);
+    page.timings.gridMs.push(performance.now() - t0);
+    if (page.timings.firstGridMs === null) page.timings.firstGridMs = performance.now();  // since navigation
+    await walk();
   }
 
   async function fromField() {
@@ -281,7 +286,6 @@ async function boot() {
       `(wgan-sample --model ${MODEL} --num ${num} --seed ${seed} draws the same grid)`;
   }
 
-  $("seed").value = parseSeed(params.get("seed") || "") ?? 0n;
   $("new").onclick = () => {
     $("seed").value = crypto.getRandomValues(new Uint32Array(1))[0];
     return fromField();
@@ -289,10 +293,21 @@ async function boot() {
   $("seed").onchange = fromField;
   $("label").onchange = fromField;
   $("walk").oninput = walk;
+  return fromField;
+}
+
+async function boot() {
+  const params = new URL(location.href).searchParams;
+  const num = Math.min(1024, Math.max(1, parseInt(params.get("num") || "64", 10) || 64));
+  const gen = await loadGenerator();
+  if (!gen) return;
+  describe(gen);
+  const fromField = controls(gen, num);
   // For scripts and tests: the uint8 pixels of explicit z (flat float32), as wgan_edge.runner returns them.
   page.pixels = async (values) => Array.from(await gen.pixels(Float32Array.from(values)));
   page.sample = async (seed) => { $("seed").value = seed; await fromField(); return page.grid; };
-  page.meta = meta;
+  page.meta = gen.meta;
+  $("seed").value = parseSeed(params.get("seed") || "") ?? 0n;
   await fromField();
   page.state = "ready";
 }
