@@ -191,13 +191,21 @@ def test_class_picker_only_for_a_conditional_model(browser, server, site, www):
 
 
 @browser_only
-def test_missing_litert_is_named_on_the_page(browser, server, site):
+def test_litert_from_a_url_or_named_when_missing(browser, server, site, www):
     site("float32")
     nowhere = f"{server}/nowhere/"
     state = open_page(browser, f"{server}/float32/index.html?litert={nowhere}")
     assert state["state"] == "error"
     assert f"could not be loaded from {nowhere}@litertjs/core@{web.litert_version()}/" in state["error"], state
     assert browser.find_element("id", "help").is_displayed()  # how to fix it: npm install, or another URL
+    # A URL the user sets, laid out like an npm CDN (<root>/<name>@<version>/): a local mirror here.
+    version = web.litert_version()
+    for name in ("core", "wasm-utils"):
+        os.makedirs(www / "mirror" / "@litertjs", exist_ok=True)
+        os.symlink(os.path.join(_node_modules(), "@litertjs", name), www / "mirror" / "@litertjs" / f"{name}@{version}")
+    state = open_page(browser, f"{server}/float32/index.html?num=4&litert={server}/mirror/")
+    assert state["state"] == "ready", state
+    assert f"from {server}/mirror/" in browser.find_element("id", "about").text
 
 
 @browser_only
