@@ -14,7 +14,7 @@ import tensorflow as tf
 
 import wgan_keras  # noqa: F401  (registers the model classes for .keras loading)
 from wgan_edge.cli import first_line
-from wgan_edge.contract import INPUT, LATENT_PRIOR, METADATA_FILE, OUTPUTS, SIGNATURE, latent_vectors
+from wgan_edge.contract import INPUT, LATENT_PRIOR, LATENT_RULE, METADATA_FILE, OUTPUTS, SIGNATURE, latent_vectors
 
 FORMATS = ("saved_model", "tflite")
 # Calibration: 1,024 z from the prior plus their negatives. Measured (docs/export.md) against 200 prior z:
@@ -103,7 +103,8 @@ def generate_fn(generator, integer=False):
 def metadata(generator, batch_size=None, **extra):
     info = describe(generator)
     info.update(signature=SIGNATURE, input=INPUT, outputs=list(OUTPUTS), batch_size=batch_size,
-                images_range=[-1.0, 1.0], pixels_dtype="uint8", latent_prior=LATENT_PRIOR, **extra)
+                images_range=[-1.0, 1.0], pixels_dtype="uint8", latent_prior=LATENT_PRIOR,
+                latent_rule=LATENT_RULE, **extra)  # how wgan-sample and the web page draw z for a seed
     return info
 
 

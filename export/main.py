@@ -3,6 +3,7 @@
     wgan-export --checkpoint run.keras --format tflite --quantize int8 --batch_size 1 --out g.tflite
     wgan-export --checkpoint run.keras --format saved_model --out g_savedmodel
     wgan-export --checkpoint run.keras --quantize full_int8 --c_array --report --min_psnr 35 --out g.tflite
+    wgan-export --checkpoint run.keras --format web --quantize int8 --out site   # a page: LiteRT.js in a browser
 
 Writes atomically, never replaces an existing --out without --overwrite, and prints the
 size and the fidelity against the Keras generator on fixed latent vectors. A .tflite gets its
@@ -19,7 +20,7 @@ from wgan_edge.atomic import atomic_path, remove_stale, write_bytes
 from wgan_edge.cli import ConfigError, build_parser, check_fields, option, parse, quiet_libraries, run_cli
 from wgan_edge.contract import QUANTIZATIONS, latent_vectors
 
-FORMATS = ("saved_model", "tflite")
+FORMATS = ("saved_model", "tflite", "web")  # web: the .tflite in a static page (wgan_export.web)
 
 
 @dataclasses.dataclass
@@ -27,9 +28,10 @@ class ExportConfig:
     """Settings of wgan-export."""
     checkpoint: str = option(dataclasses.MISSING, ".keras file of a WGAN (e.g. a run's checkpoint.keras) or of a "
                                                   "generator.")
-    out: str = option(dataclasses.MISSING, "Where to write: a .tflite file or a SavedModel folder.")
+    out: str = option(dataclasses.MISSING, "Where to write: a .tflite file, a SavedModel folder or a web "
+                                                   "page's folder.")
     format: str = option("tflite", "Output format.", choices=FORMATS)
-    quantize: str = option("float32", "TFLite weights and arithmetic (tflite only).", choices=QUANTIZATIONS)
+    quantize: str = option("float32", "TFLite weights and arithmetic (tflite and web).", choices=QUANTIZATIONS)
     batch_size: Optional[int] = option(None, "Fixed batch; default 1 for tflite, dynamic for saved_model.",
                                        low=1, high=4096)
     int8_io: bool = option(False, "int8 input z (with --quantize int8 or qat).")
@@ -61,6 +63,11 @@ def _check(config):
     if config.c_array and (config.format != "tflite" or config.quantize != "full_int8"):
         raise ConfigError("c_array", "needs --format tflite --quantize full_int8 (TFLite Micro runs integer "
                                      "models)", config.c_array)
+    if config.format == "web":
+        from wgan_export import web
+        if web.refusal(config.quantize, config.int8_io):
+            name = "int8_io" if config.int8_io else "quantize"
+            raise ConfigError(name, web.refusal(config.quantize, config.int8_io), getattr(config, name))
     for path in _side_files(config):
         if os.path.exists(path) and not config.overwrite:
             raise ConfigError("out", f"would replace {path}; pass --overwrite", config.out)
@@ -116,6 +123,17 @@ def publish_tflite(config, generator, model, row):
     write_bytes(config.out, model, overwrite=config.overwrite)
 
 
+def publish_web(config, generator, model, row):
+    """The page's folder, all files or none: the .tflite and its metadata exactly as publish_tflite
+    writes them, beside the page's static files."""
+    from wgan_export import web
+    with atomic_path(config.out, overwrite=config.overwrite) as tmp:
+        os.mkdir(tmp)
+        inner = dataclasses.replace(config, format="tflite", out=os.path.join(tmp, web.MODEL), overwrite=False)
+        publish_tflite(inner, generator, model, row)
+        web.write_page(tmp)
+
+
 def export(config):
     """Converts, measures, gates and publishes one export; returns (exit code, the printed summary line)."""
     from wgan_export import lib
@@ -124,7 +142,7 @@ def export(config):
     info = lib.describe(generator)
     z = latent_vectors(config.fidelity_samples, info["latent_dim"], seed=0)
     reference = generate_images(generator, z)
-    if config.format == "tflite":
+    if config.format != "saved_model":  # tflite, and web: the same .tflite, measured and gated the same way
         from wgan_edge.runner import TFLiteGenerator
         from wgan_export.tflite import check_builtin_only, convert
         options = dict(steps=config.qat_steps, sparsity=config.sparsity) if config.quantize == "qat" else {}
@@ -134,7 +152,7 @@ def export(config):
         row = measure(config, generator, z, reference, TFLiteGenerator(model)(z), model)
         failed = gate(config, row)
         if not failed:
-            publish_tflite(config, generator, model, row)
+            (publish_web if config.format == "web" else publish_tflite)(config, generator, model, row)
         size = len(model)
     else:
         with atomic_path(config.out, overwrite=config.overwrite) as tmp:
@@ -152,8 +170,8 @@ class _GateFailed(Exception):
 
 
 def _summary(config, info, size, n, row):
-    kind = config.quantize if config.format == "tflite" else "float32"
-    batch = config.batch_size or (1 if config.format == "tflite" else "batch")  # a .tflite's batch is fixed
+    kind = config.quantize if config.format != "saved_model" else "float32"
+    batch = config.batch_size or (1 if config.format != "saved_model" else "batch")  # a .tflite's batch is fixed
     line = (f"{config.out}: {config.format} {kind}, z[{batch}, {info['latent_dim']}] -> "
             f"images{tuple(info['image_shape'])}, {size / 1024:.1f} KiB; vs Keras on {n} z: "
             f"max |d| {row['max_abs']:.2e}, mean |d| {row['mean_abs']:.2e}, PSNR {row['psnr_db']:.1f} dB")

@@ -100,8 +100,10 @@ def test_full_int8_runs_in_tflite_micro_like_litert(models, z):
     images_m = np.concatenate([o[np.int8] for o in micro_out]).astype(int)
     np.testing.assert_array_equal(pixels_m, images_m + 128)  # the integer pixel op, in TFLM too
     # TFLM's reference kernels round a few accumulators differently from LiteRT's optimized ones;
-    # one step before tanh is up to ~5 output levels where tanh is steepest.
-    assert np.mean(pixels_m == pixels_l) >= 0.98 and np.abs(pixels_m - pixels_l).max() <= 8
+    # one step before tanh is up to ~5 output levels where tanh is steepest. How many pixels differ depends on
+    # the calibrated scales: over 3 weight seeds x 2 latent rules (numpy PCG64, the portable Philox one)
+    # 95.5-99.6 % agree, at most 6 levels apart (measured on this module's generator).
+    assert np.mean(pixels_m == pixels_l) >= 0.95 and np.abs(pixels_m - pixels_l).max() <= 8
     arena = micro.arena_bytes(model)
     assert arena % micro.ARENA_ALIGN == 0 and 1024 < arena < 1 << 20
     micro.interpreter(model, arena).invoke()

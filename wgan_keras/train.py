@@ -145,7 +145,7 @@ def _callbacks(config, workdir, model, data, verbose, planned):
     """The run's callbacks; each continues from the checkpoint's generator iteration."""
     start = counter(model, "generator_iterations")
     writer = tf.summary.create_file_writer(os.path.join(workdir, "tensorboard"))
-    z = latent_vectors(1024 if config.is_toy else NUM_SAMPLES, config.latent_dim, [config.seed, 1])
+    z = latent_vectors(1024 if config.is_toy else NUM_SAMPLES, config.latent_dim, config.seed, stream=1)
     guard = NaNGuard()
     saver = Checkpointer(os.path.join(workdir, wd.CHECKPOINT), config.checkpoint_every, guard)
     sampler = Sampler(os.path.join(workdir, "samples"), config.sample_every, z, writer, guard,

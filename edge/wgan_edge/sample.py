@@ -26,8 +26,9 @@ class SampleConfig:
     model: str = option(dataclasses.MISSING, "Generator .tflite file written by wgan-export.")
     out: str = option(dataclasses.MISSING, "PNG file to write.")
     num: int = option(64, "Number of samples in the grid.", low=1, high=65536)
-    seed: int = option(0, "Seed of the latent vectors z (numpy PCG64): same seed, same images.",
-                       low=0, high=2**63 - 1)
+    seed: int = option(0, "Seed of the latent vectors z (the portable Philox rule that the web page draws "
+                          "too): same seed, same images.",
+                       low=0, high=2**64 - 1)
     columns: Optional[int] = option(None, "Grid columns; default: a square grid.", low=1, high=65536)
     overwrite: bool = option(False, "Replace an existing --out.")
 
@@ -44,7 +45,7 @@ def check_grid(num, columns, image_shape, padding=2):
 
 
 def sample_png(model, num=64, seed=0, columns=None):
-    """Runs the model on `num` latents z ~ N(0, 1) (numpy PCG64 with `seed`) -> PNG bytes."""
+    """Runs the model on `num` latents z ~ N(0, 1) (`latent_vectors`: the portable rule) -> PNG bytes."""
     check_fields(SampleConfig(model="-", out="-", num=num, seed=seed, columns=columns))
     generator = TFLiteGenerator(model)
     check_grid(num, columns, generator.image_shape)  # before anything is generated

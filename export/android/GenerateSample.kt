@@ -11,11 +11,12 @@
 // z is quantized as q = clamp(rint(z / scale) + zeroPoint) (what wgan-sample does), images are
 // dequantized as (q - zeroPoint) * scale. pixels is exact in every mode and needs no arithmetic.
 //
-// Reproducing a seed: wgan-sample draws z ~ N(0, 1) with numpy's PCG64 generator
-// (numpy.random.default_rng(seed).standard_normal); java.util.Random.nextGaussian uses another
-// generator and cannot reproduce those images. To show exactly the images of `wgan-sample --seed S`,
-// ship the z with the app (latentDim = the model's z width, N = samples):
-//   python -c "import numpy as np; np.random.default_rng(S).standard_normal((N, latentDim)).astype('<f4').tofile('z_S.f32')"
+// Reproducing a seed: wgan-sample draws z ~ N(0, 1) by the portable rule of wgan_edge.contract.latent_vectors
+// (Philox4x32-10 -> Box-Muller in float64 -> float32; docs/export.md, "web"; export/web/wgan.js is a
+// 60-line port a Kotlin one can follow, with StrictMath); java.util.Random.nextGaussian cannot reproduce
+// those images. To show exactly the images of `wgan-sample --seed S` without a port, ship the z with the
+// app (latentDim = the model's z width, N = samples):
+//   python -c "from wgan_edge.contract import latent_vectors as f; f(N, latentDim, S).astype('<f4').tofile('z_S.f32')"
 // and load it with loadZ(assets.open("z_S.f32").readBytes(), latentDim). For fresh samples any N(0, 1)
 // source will do (randomGaussianZ below).
 //
@@ -110,7 +111,7 @@ fun generateImages(interpreter: Interpreter, zBatch: List<FloatArray>): FloatArr
     }
 }
 
-/** z shipped as little-endian float32 (see the header: numpy's PCG64 z for a seed). */
+/** z shipped as little-endian float32 (see the header: wgan-sample's z for a seed). */
 fun loadZ(bytes: ByteArray, latentDim: Int): List<FloatArray> {
     val buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN)
     return List(bytes.size / 4 / latentDim) { FloatArray(latentDim) { buf.getFloat() } }
