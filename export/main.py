@@ -30,8 +30,8 @@ class ExportConfig:
     out: str = option(dataclasses.MISSING, "Where to write: a .tflite file or a SavedModel folder.")
     format: str = option("tflite", "Output format.", choices=FORMATS)
     quantize: str = option("float32", "TFLite weights and arithmetic (tflite only).", choices=QUANTIZATIONS)
-    batch_size: Optional[int] = option(None, "Fixed batch; default 1 for tflite, dynamic for saved_model.",
-                                       low=1, high=4096)
+    batch_size: Optional[int] = option(None, "Fixed batch.", low=1, high=4096,
+                                       default_help="1 for tflite, dynamic for saved_model")
     int8_io: bool = option(False, "int8 input z (with --quantize int8 or qat).")
     qat_steps: int = option(100, "qat: distillation steps.", low=0, high=100_000)
     sparsity: float = option(0.0, "qat: prune to this fraction of zero weights, then int8.", low=0.0, high=0.99)

@@ -28,7 +28,7 @@ class SampleConfig:
     num: int = option(64, "Number of samples in the grid.", low=1, high=65536)
     seed: int = option(0, "Seed of the latent vectors z (numpy PCG64): same seed, same images.",
                        low=0, high=2**63 - 1)
-    columns: Optional[int] = option(None, "Grid columns; default: a square grid.", low=1, high=65536)
+    columns: Optional[int] = option(None, "Grid columns.", low=1, high=65536, default_help="a square grid")
     overwrite: bool = option(False, "Replace an existing --out.")
 
 

@@ -12,10 +12,9 @@ import warnings
 import numpy as np
 import tensorflow as tf
 
+from wgan_keras.choices import BUNDLED, IMAGE_SIZES
 from wgan_keras.data.toys import TOYS, sample_toy
-from wgan_keras.models.common import SUPPORTED_SIZES as IMAGE_SIZES
 
-BUNDLED = "mnist_4k"
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
 TFDS_NAME = re.compile(r"^[a-z][a-z0-9_]*(/[a-z0-9_.]+)?(:[0-9.*]+)?$")
 MAX_IMAGE_FILE = 64 << 20  # bytes: no PNG/JPEG of a training image is larger; a bigger "image" is not one
