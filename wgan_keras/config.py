@@ -6,8 +6,8 @@ generated from these fields (`wgan_edge.cli`); `train(config, workdir)` takes th
 import dataclasses
 from typing import Optional
 
+# Standard library only: wgan-train parses and validates its flags before Keras and TensorFlow load.
 from wgan_edge.cli import ConfigError, check_fields, option
-# Standard library only below: wgan-train parses and validates its flags before Keras and TensorFlow load.
 from wgan_keras.choices import (
     BUNDLED,
     IMAGE_SIZES,
