@@ -7,7 +7,7 @@ import os
 import keras
 from commands import as_process
 
-import wgan_keras  # noqa: F401  (registers the model classes for .keras loading)
+from wgan_keras import WGAN  # noqa: F401  (loads the core: registers the model classes for .keras loading)
 
 TINY = ["--base_filters=8", "--latent_dim=8", "--batch_size=200", "--n_critic=2", "--sample_every=5",
         "--checkpoint_every=1000", "--log_every=1"]

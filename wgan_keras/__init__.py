@@ -1,12 +1,14 @@
 """wgan-keras: Wasserstein GANs as ordinary Keras 3 models on TensorFlow.
 
-Importing this package changes nothing in the process and loads neither Keras nor TensorFlow: the
-public names below load on first use (PEP 562), so `wgan-train --help` and its flag errors answer
-before TensorFlow starts. Using any of them (`wk.WGAN`, `wk.DCGANCritic`, ...) imports the whole
-core, which registers every model class with Keras for `keras.saving.load_model`; the subpackages
-`wk.data` and `wk.evaluation` load when first touched.
+Importing this package changes nothing in the process (no environment variable, no stream) and, when
+Keras is not loaded yet, loads neither Keras nor TensorFlow: the public names below load on first use
+(PEP 562), so `wgan-train --help` and its flag errors answer before TensorFlow starts. Using any of them
+(`wk.WGAN`, `wk.DCGANCritic`, ...) imports the whole core, which registers every model class with Keras
+for `keras.saving.load_model`; when Keras is already loaded (`import keras, wgan_keras`), that happens at
+once. The subpackages `wk.data` and `wk.evaluation` load when first touched.
 """
 import importlib
+import sys
 
 __version__ = "0.2.0"
 
@@ -44,3 +46,7 @@ def __getattr__(name):
 
 def __dir__():
     return sorted([*globals(), *__all__])
+
+
+if "keras" in sys.modules:  # Keras (and its backend) is loaded already: nothing to save by waiting, and
+    __getattr__("WGAN")     # keras.saving.load_model finds our classes right after `import keras, wgan_keras`
