@@ -78,6 +78,7 @@ def test_interrupted_run_resumes_to_the_same_weights(tmp_path):
         train(tiny(), workdir, callbacks=[_Interrupt(5)], verbose=0)
     saved = keras.saving.load_model(os.path.join(workdir, "checkpoint.keras"))
     assert int(saved.generator_iterations.numpy()) == 5
+    assert decode(os.path.join(workdir, "w_estimate.png")).ndim == 3  # the curve so far, after Ctrl-C too
     resumed = train(tiny(), workdir, verbose=0)  # the same command again
     assert int(resumed.generator_iterations.numpy()) == 7
     for a, b in zip(reference.weights, resumed.weights):
