@@ -18,6 +18,7 @@ from typing import Optional
 from wgan_edge.atomic import atomic_path, remove_stale, write_bytes
 from wgan_edge.cli import ConfigError, build_parser, check_fields, option, parse, quiet_libraries, run_cli
 from wgan_edge.contract import QUANTIZATIONS, latent_vectors
+from wgan_keras.choices import check_keras_backend
 
 FORMATS = ("saved_model", "tflite")
 
@@ -168,6 +169,7 @@ def _summary(config, info, size, n, row):
 def main(argv=None):
     (config,) = parse(build_parser("wgan-export", __doc__, ExportConfig), argv, ExportConfig)
     _check(config)
+    check_keras_backend(os.environ)  # Keras raises a traceback while importing an unknown one
     remove_stale(os.path.dirname(os.path.abspath(config.out)))  # what a killed export left beside --out
     quiet_libraries()
     # The converter calibrates int8 through the deprecated tf.lite.Interpreter and says so, at length.
