@@ -100,7 +100,9 @@ def test_block_runs_as_written(doc, index, lang, body, block, tmp_path):
     assert r.returncode == 0, f"{doc}#{index} failed:\n{r.stdout[-2000:]}\n{r.stderr[-4000:]}"
     for path in block.expect:
         assert (work / path).is_file() and (work / path).stat().st_size > 0, f"{doc}#{index} did not write {path}"
-    # No error line from TensorFlow's C++ side (E0000 ...) beyond its own CUDA probe; no traceback.
+    if lang == "bash":  # the commands keep TensorFlow's lines to themselves: a reader's stderr stays empty
+        assert not r.stderr.strip(), f"{doc}#{index} printed on stderr:\n{r.stderr[-4000:]}"
+    # A Python script shows TensorFlow's own start-up lines, but no error line (E0000 ...) beyond its CUDA probe.
     errors = [line for line in r.stderr.splitlines() if re.match(r"^E\d{4} ", line)
               and not any(t in line for t in TENSORFLOW_ONLY)]
     assert not errors and "Traceback" not in r.stderr, f"{doc}#{index} printed:\n" + "\n".join(errors or [r.stderr])
