@@ -56,7 +56,7 @@ def checkpoint_iteration(workdir):
     """Generator iteration of checkpoint.keras (loading it proves it is whole), or 0 without one."""
     import keras
 
-    import wgan_keras  # noqa: F401  (registers the classes)
+    from wgan_keras import WGAN  # noqa: F401  (loads the core: registers the classes)
     path = os.path.join(workdir, "checkpoint.keras")
     if not os.path.exists(path):
         return 0
@@ -67,7 +67,7 @@ def checkpoint_iteration(workdir):
 def weights(workdir):
     import keras
 
-    import wgan_keras  # noqa: F401
+    from wgan_keras import WGAN  # noqa: F401  (loads the core: registers the classes)
     model = keras.saving.load_model(os.path.join(workdir, "checkpoint.keras"))
     return [keras.ops.convert_to_numpy(w) for w in model.weights], \
         int(keras.ops.convert_to_numpy(model.generator_iterations))

@@ -12,9 +12,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-import wgan_keras  # noqa: F401  (registers the model classes for .keras loading)
 from wgan_edge.cli import first_line
 from wgan_edge.contract import INPUT, LATENT_PRIOR, LATENT_RULE, METADATA_FILE, OUTPUTS, SIGNATURE, latent_vectors
+from wgan_keras import WGAN  # noqa: F401  (loads the core, which registers the model classes for .keras loading)
 
 FORMATS = ("saved_model", "tflite")
 # Calibration: 1,024 z from the prior plus their negatives. Measured (docs/export.md) against 200 prior z:

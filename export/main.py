@@ -19,6 +19,7 @@ from typing import Optional
 from wgan_edge.atomic import atomic_path, remove_stale, write_bytes
 from wgan_edge.cli import ConfigError, build_parser, check_fields, option, parse, quiet_libraries, run_cli
 from wgan_edge.contract import QUANTIZATIONS, latent_vectors
+from wgan_keras.choices import check_keras_backend
 
 FORMATS = ("saved_model", "tflite", "web")  # web: the .tflite in a static page (wgan_export.web)
 
@@ -32,8 +33,8 @@ class ExportConfig:
                                                    "page's folder.")
     format: str = option("tflite", "Output format.", choices=FORMATS)
     quantize: str = option("float32", "TFLite weights and arithmetic (tflite and web).", choices=QUANTIZATIONS)
-    batch_size: Optional[int] = option(None, "Fixed batch; default 1 for tflite, dynamic for saved_model.",
-                                       low=1, high=4096)
+    batch_size: Optional[int] = option(None, "Fixed batch.", low=1, high=4096,
+                                       default_help="1 for tflite and web, dynamic for saved_model")
     int8_io: bool = option(False, "int8 input z (with --quantize int8 or qat).")
     qat_steps: int = option(100, "qat: distillation steps.", low=0, high=100_000)
     sparsity: float = option(0.0, "qat: prune to this fraction of zero weights, then int8.", low=0.0, high=0.99)
@@ -186,6 +187,7 @@ def _summary(config, info, size, n, row):
 def main(argv=None):
     (config,) = parse(build_parser("wgan-export", __doc__, ExportConfig), argv, ExportConfig)
     _check(config)
+    check_keras_backend(os.environ)  # Keras raises a traceback while importing an unknown one
     remove_stale(os.path.dirname(os.path.abspath(config.out)))  # what a killed export left beside --out
     quiet_libraries()
     # The converter calibrates int8 through the deprecated tf.lite.Interpreter and says so, at length.

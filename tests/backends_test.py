@@ -54,7 +54,7 @@ def folder(tmp_path_factory):
 def run_worker(backend, folder):
     """tests/backend_worker.py under `backend`; its files land in `folder`."""
     if importlib.util.find_spec(backend) is None:
-        pytest.skip(f"{backend} is not installed: pip install -e '.[test]' brings the CPU build")
+        pytest.skip(f"{backend} is not installed: pip install -e '.[test,backends]' brings JAX and PyTorch")
     # Two logical CPUs for DataParallel. Optimization level 0: XLA's compile time dominates these tiny
     # programs (2.5x the run time at -O2) and the numbers stay within the bound.
     flags = "--xla_force_host_platform_device_count=2 --xla_backend_optimization_level=0"

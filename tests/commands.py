@@ -92,3 +92,21 @@ def as_process(tool, argv, terminal=False, timeout=300, interrupt_when=None, env
         os.close(master)
     return Result(proc.returncode, out.decode(errors="replace"),
                   err.decode(errors="replace").replace("\r\n", "\n"))
+
+
+def snapshot(*roots):
+    """{path: bytes} of every file under `roots`: what a failing command must leave as it was."""
+    files = {}
+    for root in roots:
+        for folder, _, names in os.walk(root):
+            for name in names:
+                with open(os.path.join(folder, name), "rb") as f:
+                    files[os.path.join(folder, name)] = f.read()
+    return files
+
+
+def leftovers(*roots):
+    """Atomic-write temporaries (wgan_edge.atomic.PREFIX) left under `roots`."""
+    from wgan_edge import atomic
+    return [os.path.join(folder, n) for root in roots for folder, dirs, files in os.walk(root)
+            for n in dirs + files if n.startswith(atomic.PREFIX)]

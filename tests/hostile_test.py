@@ -97,8 +97,6 @@ def test_sizes_that_cannot_fit_are_refused_before_any_work(tmp_path, monkeypatch
     one_line(in_process("wgan-sample", ["--model", TFLITE, "--num", "4096", "--columns", "1", "--out",
                                         tmp_path / "g.png"]), "wgan-sample", "--num=4096", "MiB")
     monkeypatch.undo()
-    one_line(in_process("wgan-sample", ["--model", TFLITE, "--num", "10**9", "--out", tmp_path / "g.png"]),
-             "wgan-sample", "num")
     one_line(in_process("wgan-export", ["--checkpoint", CHECKPOINT, "--batch_size", "100000000", "--out",
                                         tmp_path / "g.tflite"]), "wgan-export", "--batch_size=100000000")
     one_line(in_process("wgan-export", ["--checkpoint", CHECKPOINT, "--fidelity_samples", "-1", "--out",
@@ -126,10 +124,6 @@ def test_a_workdir_that_contradicts_itself_is_refused(run, tmp_path):
     one_line(in_process("wgan-train", [*FLAGS[:3], "--n_critic=3", *FLAGS[4:], f"--workdir={work}",
                                        "--generator_iters=4"]), "wgan-train", "n_critic=2", "n_critic")
     assert files(work) == before
-    one_line(in_process("wgan-train", [*FLAGS, "--workdir="]), "wgan-train", "--workdir")
-    one_line(in_process("wgan-train", [*FLAGS, f"--workdir={tmp_path / 'x'}", "--images", str(tmp_path),
-                                       "--dataset", "mnist_4k"]), "wgan-train", "--images", "dataset")
-    assert not (tmp_path / "x").exists()
 
 
 @pytest.mark.parametrize("damage, words", [
@@ -231,11 +225,9 @@ def test_a_killed_exports_temporary_is_cleaned_by_the_next_export(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["g.json", "g.tflite"]  # the model and its metadata, nothing stale
 
 
-def test_messages_name_the_flag_and_the_value(tmp_path, monkeypatch):
+def test_messages_name_the_folder_that_could_not_be_read(tmp_path, monkeypatch):
+    """(The flags' messages: tests/error_cases.py.)"""
     w = f"--workdir={tmp_path / 'w'}"
-    one_line(in_process("wgan-train", [*FLAGS, w, "--seed=-1"]), "wgan-train", "--seed=-1")
-    one_line(in_process("wgan-train", [*FLAGS, w, "--dataset=mnïst"]), "wgan-train", "dataset='mnïst'", "TFDS")
-    one_line(in_process("wgan-train", [*FLAGS, w, "--lipschitz=l2"]), "wgan-train", "--lipschitz", "l2")
     folder = tmp_path / "pics"
     (folder / "private").mkdir(parents=True)
     real_walk = os.walk

@@ -1,13 +1,15 @@
 """A new user's first hour, as real processes with stderr on a real terminal: train -> re-run (nothing
-to do, nothing written) -> extend -> Ctrl-C (saves, says how to resume) -> resume -> export -> sample,
-and bad input on the way, each error exactly one line on the terminal (TensorFlow's C++ lines included)."""
+to do, nothing written) -> extend -> Ctrl-C (saves, says how to resume) -> resume, with nothing on stderr
+but the Ctrl-C line (TensorFlow's C++ lines included). Export -> sample as the README gives them, with an
+empty stderr: tests/docs_examples_test.py. Bad input on the way: tests/error_cases.py, whose real-process
+cases run on a terminal too."""
 import csv
 import os
 
 import keras
 from commands import as_process
 
-import wgan_keras  # noqa: F401  (registers the model classes for .keras loading)
+from wgan_keras import WGAN  # noqa: F401  (loads the core: registers the model classes for .keras loading)
 
 TINY = ["--base_filters=8", "--latent_dim=8", "--batch_size=200", "--n_critic=2", "--sample_every=5",
         "--checkpoint_every=1000", "--log_every=1"]
@@ -35,13 +37,6 @@ def checkpoint_iterations(work):
     return int(keras.ops.convert_to_numpy(model.generator_iterations))
 
 
-def one_error_line(result, tool, *words):
-    assert result.code == 2, result.err
-    assert len(result.err_lines) == 1, result.err
-    line = result.err_lines[0]
-    assert line.startswith(f"{tool}: error: ") and all(w in line for w in words), line
-
-
 def test_a_new_users_first_hour(tmp_path):
     work = tmp_path / "runs" / "mnist"
     train = ["wgan-train", [*TINY, f"--workdir={work}", "--generator_iters=6"]]
@@ -67,24 +62,10 @@ def test_a_new_users_first_hour(tmp_path):
     resumed = as_process("wgan-train", [*TINY, f"--workdir={work}", f"--generator_iters={saved + 2}"],
                          terminal=True)
     assert resumed.code == 0 and not resumed.err_lines, resumed.err
+    assert resumed.out.count(f"resuming {work} from generator iteration {saved}") == 1, resumed.out
     assert checkpoint_iterations(work) == saved + 2
     logged = [int(r["generator_iterations"]) for r in csv.DictReader(open(work / "metrics.csv", newline=""))]
     assert logged == list(range(1, saved + 3))  # one row per iteration, none twice, none lost
-
-    model = tmp_path / "g.tflite"
-    export = as_process("wgan-export", ["--checkpoint", work / "checkpoint.keras", "--quantize", "int8",
-                                        "--fidelity_samples", "8", "--out", model], terminal=True)
-    assert export.code == 0 and not export.err_lines and model.exists(), export.err
-    again = as_process("wgan-export", ["--checkpoint", work / "checkpoint.keras", "--out", model], terminal=True)
-    one_error_line(again, "wgan-export", "exists", "--overwrite")
-
-    grid = tmp_path / "grid.png"
-    sample = as_process("wgan-sample", ["--model", model, "--num", "16", "--out", grid], terminal=True)
-    assert sample.code == 0 and not sample.err_lines and grid.read_bytes().startswith(b"\x89PNG"), sample.err
-    one_error_line(as_process("wgan-sample", ["--model", model, "--num", "-1", "--out", grid], terminal=True),
-                   "wgan-sample", "--num=-1")
-    one_error_line(as_process("wgan-train", [*TINY, f"--workdir={work}", "--seed=-1"], terminal=True),
-                   "wgan-train", "--seed=-1")
 
 
 def test_help_lists_our_flags_and_exits_0():

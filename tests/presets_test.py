@@ -32,9 +32,8 @@ def test_a_given_flag_wins_over_the_preset():
     assert plain == TrainConfig()
 
 
-def test_unknown_preset_names_the_flag():
-    with pytest.raises(ValueError, match="preset='nope'"):
-        configs(["--preset", "nope"])
+def test_unknown_preset_names_the_setting():
+    """The API's check (the flag's case: tests/error_cases.py)."""
     with pytest.raises(ValueError, match="preset='nope'"):
         TrainConfig.from_preset("nope")
 

@@ -6,14 +6,19 @@ generated from these fields (`wgan_edge.cli`); `train(config, workdir)` takes th
 import dataclasses
 from typing import Optional
 
+# Standard library only: wgan-train parses and validates its flags before Keras and TensorFlow load.
 from wgan_edge.cli import ConfigError, check_fields, option
-from wgan_keras.data.sources import BUNDLED, IMAGE_SIZES
-from wgan_keras.data.toys import TOYS
-from wgan_keras.distribute import PRECISIONS, STRATEGIES
-from wgan_keras.losses import LIPSCHITZ
-from wgan_keras.models.dcgan_generator import UPSAMPLING
+from wgan_keras.choices import (
+    BUNDLED,
+    IMAGE_SIZES,
+    LIPSCHITZ,
+    PRECISIONS,
+    SCHEDULES,
+    STRATEGIES,
+    TOYS,
+    UPSAMPLING,
+)
 from wgan_keras.presets import PRESETS
-from wgan_keras.schedules import SCHEDULES
 
 ARCHITECTURES = ("dcgan", "mlp")
 LR_DECAYS = ("none", "linear")
@@ -28,17 +33,20 @@ BIG = 1 << 40  # "practically unbounded" for counts of iterations
 @dataclasses.dataclass
 class TrainConfig:
     """Settings of a training run (wgan-train)."""
-    dataset: Optional[str] = option(None, f"Training data: the bundled '{BUNDLED}' (4,000 MNIST digits, offline; "
-                                          f"the default), a 2-D toy ({', '.join(TOYS)}) or a TFDS dataset name.")
-    images: Optional[str] = option(None, "A folder of PNG/JPEG files to train on, instead of --dataset.")
-    data_dir: Optional[str] = option(None, "TFDS data_dir holding prepared TFDS data.")
+    dataset: Optional[str] = option(None, f"Training data: the bundled '{BUNDLED}' (4,000 MNIST digits, offline), "
+                                          f"a 2-D toy ({', '.join(TOYS)}) or a TFDS dataset name.",
+                                    default_help=BUNDLED)
+    images: Optional[str] = option(None, "A folder of PNG/JPEG files to train on, instead of --dataset.",
+                                   default_help="none (use --dataset)")
+    data_dir: Optional[str] = option(None, "TFDS data_dir holding prepared TFDS data.",
+                                     default_help="TFDS's own (~/tensorflow_datasets)")
     download: bool = option(False, "Let TFDS download the dataset (needs network).")
-    image_size: Optional[int] = option(None, "Square image side the models are built for; default: the data's "
-                                             "own (folders: 64).", choices=IMAGE_SIZES)
-    channels: Optional[int] = option(None, "Image channels; default: the data's own (folders: 3).",
-                                     choices=(1, 3))
-    architecture: Optional[str] = option(None, "Critic and generator family; default: dcgan for images, mlp "
-                                               "for toys.", choices=ARCHITECTURES)
+    image_size: Optional[int] = option(None, "Square image side the models are built for.", choices=IMAGE_SIZES,
+                                       default_help="the data's own (folders: 64)")
+    channels: Optional[int] = option(None, "Image channels.", choices=(1, 3),
+                                     default_help="the data's own (folders: 3)")
+    architecture: Optional[str] = option(None, "Critic and generator family.", choices=ARCHITECTURES,
+                                         default_help="dcgan for images, mlp for toys")
     base_filters: int = option(64, "DCGAN width: filters of the widest critic layer.", low=1, high=1024)
     upsample: str = option("transpose", "DCGAN generator upsampling: stride-2 transposed convolutions (the "
                                         "paper's) or nearest 2x + 3x3 convolution, which Edge TPUs and NPUs run "
@@ -53,20 +61,21 @@ class TrainConfig:
     clip_value: float = option(0.01, "c: critic weights are clipped to [-c, c] (lipschitz=clip).",
                                low=1e-12, high=10)
     gp_weight: float = option(10.0, "lambda of the gradient penalty (lipschitz=gp).", low=0, high=1e6)
-    learning_rate: Optional[float] = option(None, "Learning rate; default 5e-5 (RMSProp, clip) or 1e-4 (Adam, "
-                                                  "gp/sn).", low=1e-12, high=10)
+    learning_rate: Optional[float] = option(None, "Learning rate.", low=1e-12, high=10,
+                                            default_help="5e-5 (RMSProp, clip) or 1e-4 (Adam, gp/sn)")
     generator_learning_rate: Optional[float] = option(None, "The generator's learning rate, when it should differ "
-                                                            "from the critic's (two time-scale updates); default: "
-                                                            "--learning_rate.", low=1e-12, high=10)
+                                                            "from the critic's (two time-scale updates).",
+                                                      low=1e-12, high=10, default_help="--learning_rate")
     adam_beta1: float = option(0.0, "Adam's beta_1 (gp/sn); WGAN-GP uses 0, its toy code 0.5.", low=0, high=0.999)
     lr_decay: str = option("none", "Learning-rate schedule: constant, or linear to 0 at the run's last planned "
                                    "iteration.", choices=LR_DECAYS)
     batch_size: int = option(64, "m: real samples per critic iteration.", low=1, high=1 << 16)
     latent_dim: int = option(100, "Size of the latent vector z ~ N(0, 1).", low=1, high=1 << 16)
-    epochs: Optional[int] = option(None, "Passes over the data; default 20 when --generator_iters is unset.",
-                                   low=1, high=1 << 30)
+    epochs: Optional[int] = option(None, "Passes over the data.", low=1, high=1 << 30,
+                                   default_help="20 when --generator_iters is unset")
     generator_iters: Optional[int] = option(None, "Stop after this many generator iterations in total "
-                                                  "(instead of --epochs).", low=1, high=BIG)
+                                                  "(instead of --epochs).", low=1, high=BIG,
+                                            default_help="none (--epochs decides)")
     seed: int = option(0, "Seed of the weights, the data order and all training noise.", low=0, high=2**31 - 2)
     sample_every: int = option(100, "Generator iterations between sample grids (samples/).", low=1, high=BIG)
     checkpoint_every: int = option(100, "Generator iterations between checkpoints; Ctrl-C also saves.",
@@ -75,11 +84,12 @@ class TrainConfig:
                             low=1, high=BIG)
     eval_every: Optional[int] = option(None, "Generator iterations between Fréchet distance and KID evaluations "
                                              "(1,000 samples against the 1,000 held-out bundled digits, in the "
-                                             "bundled digit network's features; 1-channel images only) in "
-                                             "metrics.csv and TensorBoard; default: none.", low=1, high=BIG)
+                                             "bundled digit network's features; 1-channel images only), and at "
+                                             "the run's last iteration, on the console, in metrics.csv and "
+                                             "TensorBoard.", low=1, high=BIG, default_help="none (no evaluation)")
     ema_decay: Optional[float] = option(None, "Keep an exponential moving average of the generator's weights "
-                                              "with this decay (e.g. 0.999), for samples, evaluation and export; "
-                                              "default: none.", low=1e-6, high=1 - 1e-9)
+                                              "with this decay (e.g. 0.999), for samples, evaluation and export.",
+                                        low=1e-6, high=1 - 1e-9, default_help="none (no EMA)")
     strategy: str = option("default", "tf.distribute strategy.", choices=STRATEGIES)
     mixed_precision: str = option("float32", "Keras dtype policy; mixed_bfloat16 is 1.5-1.8x faster on CPUs "
                                              "with AVX512-BF16/AMX (and slower on others: bf16 is emulated there); "

@@ -8,8 +8,8 @@ import os
 import keras
 import tensorflow as tf
 
-STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
-PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16", "auto")
+from wgan_keras.choices import PRECISIONS, STRATEGIES  # noqa: F401  (defined where config.py reads them)
+
 BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")  # /proc/cpuinfo: bfloat16 matmuls in hardware
 
 

@@ -9,11 +9,8 @@ Sign conventions (the classic source of WGAN bugs), with f the critic:
 import keras
 from keras import ops
 
+from wgan_keras.choices import LIPSCHITZ  # noqa: F401  (re-exported: how the critic is kept 1-Lipschitz)
 from wgan_keras.philox import stateless_uniform
-
-# How the critic is kept 1-Lipschitz: weight clipping (the paper), gradient penalty (WGAN-GP),
-# spectral normalization (Miyato et al. 2018).
-LIPSCHITZ = ("clip", "gp", "sn")
 
 
 def wasserstein_distance_estimate(real_scores, fake_scores):

@@ -8,15 +8,15 @@
 Run the same command again to resume (or to extend with a larger --generator_iters);
 Ctrl-C saves a checkpoint first.
 """
+import argparse
 import dataclasses
+import os
 import sys
 
 from wgan_edge.cli import build_parser, check_fields, fail, option, parse, quiet_libraries, run_cli
-
-quiet_libraries()  # before TensorFlow loads (the config's imports load it)
-
-from wgan_keras.config import TrainConfig  # noqa: E402
-from wgan_keras.presets import PRESETS  # noqa: E402
+from wgan_keras.choices import check_keras_backend
+from wgan_keras.config import TrainConfig  # standard library only: flags are checked before TensorFlow loads
+from wgan_keras.presets import PRESETS
 
 
 @dataclasses.dataclass
@@ -30,21 +30,24 @@ class RunFlags:
 
 
 def parser(preset="paper"):
-    p = build_parser("wgan-train", __doc__, RunFlags, TrainConfig)
-    p.set_defaults(**PRESETS[preset])  # a preset only moves defaults: every flag given still wins
-    return p
+    # A preset only moves defaults (in the parse and in --help alike): every flag given still wins.
+    return build_parser("wgan-train", __doc__, RunFlags, TrainConfig, defaults=PRESETS[preset])
 
 
 def configs(argv):
     """argv -> (RunFlags, validated TrainConfig); ConfigError names the first bad flag."""
-    first = parser().parse_known_args(argv)[0]  # --preset first: it sets the other flags' defaults
-    check_fields(RunFlags(first.workdir, first.preset))
-    flags, config = parse(parser(first.preset), argv, RunFlags, TrainConfig)
+    early = argparse.ArgumentParser(add_help=False, allow_abbrev=False)  # --preset first, --help not yet:
+    early.add_argument("--preset", default="paper")                      # the help shows the preset's defaults
+    preset = early.parse_known_args(argv)[0].preset
+    check_fields(RunFlags(preset=preset))
+    flags, config = parse(parser(preset), argv, RunFlags, TrainConfig)
+    check_fields(flags)
     return flags, config.validate()
 
 
 def main(argv=None):
     flags, config = configs(list(sys.argv[1:] if argv is None else argv))
+    check_keras_backend(os.environ)  # Keras raises a traceback while importing an unknown one
     from wgan_keras.train import Interrupted, train  # the heavy part, once the flags are known good
     try:
         train(config, flags.workdir)
@@ -56,6 +59,11 @@ def main(argv=None):
 
 
 def run(argv=None):
+    """Console entry point. The process-wide settings are the command's, made here, never on import:"""
+    # TF 2.21's CPU wheels leave oneDNN off; on, the DCGAN-32 train step runs 1.3x faster on 2 cores
+    # (benchmarks/train_throughput.py). TF_ENABLE_ONEDNN_OPTS=0 keeps TensorFlow's own kernels.
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+    quiet_libraries()  # TensorFlow's C++ log lines off the terminal, before TensorFlow loads
     run_cli("wgan-train", main, argv if argv is not None else sys.argv[1:],
             interrupted="interrupted before training started; nothing was written")
 

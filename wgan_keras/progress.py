@@ -19,10 +19,13 @@ def _duration(seconds):
 
 
 class Progress(keras.callbacks.Callback):
-    """Prints `generator iteration 120/200 (60 %) · 3.1 it/s · ETA 26s · W 0.0123`."""
+    """Prints `generator iteration 120/200 (60 %) · 3.1 it/s · ETA 26s · W 0.0123`, and with `quality` (a
+    `QualityEvaluator` that runs before this callback) `· FD 55.2 @100`, its latest Fréchet distance, at once
+    when a new one is computed."""
 
-    def __init__(self, target, stream=None, interval=0.5):
+    def __init__(self, target, stream=None, interval=0.5, quality=None):
         super().__init__()
+        self.quality = quality
         self.target, self.interval, self.start = max(1, target), interval, None
         self.stream = stream or sys.stdout
         self.tty = getattr(self.stream, "isatty", lambda: False)()
@@ -35,12 +38,13 @@ class Progress(keras.callbacks.Callback):
         if self.t0 is None:  # the rate starts after the first step: that one includes tracing
             self.t0, self.start = now, gi
         percent = 100 * gi // self.target
-        if self.tty and (self.shown is None or now - self.shown >= self.interval or gi >= self.target):
+        scored = self.quality is not None and self.quality.result_at(gi) is not None  # a new FD: show it now
+        if self.tty and (self.shown is None or now - self.shown >= self.interval or gi >= self.target or scored):
             self.shown = now
             self.stream.write("\r" + self.line(gi, now, logs) + " " * 4)
             self.stream.flush()
-        elif not self.tty and percent >= self.last_percent + 5:
-            self.last_percent = percent - percent % 5
+        elif not self.tty and (percent >= self.last_percent + 5 or scored):
+            self.last_percent = max(self.last_percent, percent - percent % 5)
             print(self.line(gi, now, logs), file=self.stream, flush=True)
 
     def line(self, gi, now, logs):
@@ -51,6 +55,9 @@ class Progress(keras.callbacks.Callback):
                                               else "")
         if logs and "w_distance" in logs:
             text += f" · W {float(logs['w_distance']):.4g}"
+        if self.quality is not None and self.quality.history:
+            last = self.quality.history[-1]
+            text += f" · FD {last['frechet_distance']:.4g} @{last['generator_iterations']}"
         return text
 
     def close(self):

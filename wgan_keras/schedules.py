@@ -1,7 +1,7 @@
 """How many critic iterations precede each generator iteration."""
 from keras import ops
 
-SCHEDULES = ("paper", "reference")
+from wgan_keras.choices import SCHEDULES
 
 
 def critic_iterations_for(generator_iteration, n_critic=5, schedule="paper"):

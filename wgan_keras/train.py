@@ -150,14 +150,14 @@ def _callbacks(config, workdir, model, data, verbose, planned):
     saver = Checkpointer(os.path.join(workdir, wd.CHECKPOINT), config.checkpoint_every, guard)
     sampler = Sampler(os.path.join(workdir, "samples"), config.sample_every, z, writer, guard,
                       data[:4096] if config.is_toy else None)
-    quality = _quality(config, writer)
+    quality = _quality(config, writer, planned)
     logger = MetricsLogger(os.path.join(workdir, wd.METRICS), config.log_every, writer, quality)
     for callback in (saver, sampler, logger, *quality_list(quality)):
         callback.last = start  # what was written at the checkpoint's iteration stays
     extra = [_StopAt(config.generator_iters)] if config.generator_iters and config.critic_schedule != "paper" else []
     if verbose:
-        extra.append(Progress(planned))
-    return writer, guard, saver, sampler, [guard, saver, sampler, *quality_list(quality), logger, *extra]
+        extra.append(Progress(planned, quality=quality))
+    return writer, guard, saver, sampler, quality, [guard, saver, sampler, *quality_list(quality), logger, *extra]
 
 
 def quality_list(quality):
@@ -172,12 +172,13 @@ def _check_quality(config, data):
                          f"wgan_keras.evaluation.QualityEvaluator(extractor=...) in train(callbacks=...)")
 
 
-def _quality(config, writer):
-    """The --eval_every evaluator: the bundled digit network against the held-out bundled digits."""
+def _quality(config, writer, last):
+    """The --eval_every evaluator: the bundled digit network against the held-out bundled digits, every
+    eval_every generator iterations and at the run's `last` one (the score a run ends with)."""
     if config.eval_every is None:
         return None
     from wgan_keras.evaluation import QualityEvaluator
-    return QualityEvaluator(config.eval_every, writer=writer)
+    return QualityEvaluator(config.eval_every, writer=writer, at=(last,))
 
 
 def _fit_all(model, data, config, spe, callbacks, ctrl_c):
@@ -238,9 +239,12 @@ def _run(model, config, workdir, data, spe, callbacks, verbose):
     start = counter(model, "generator_iterations")
     wd.keep_rows_until(os.path.join(workdir, wd.METRICS), start)
     planned = config.generator_iters or target_steps(config, spe)
-    writer, guard, saver, sampler, ours = _callbacks(config, workdir, model, data, verbose, planned)
+    writer, guard, saver, sampler, quality, ours = _callbacks(config, workdir, model, data, verbose, planned)
+    if verbose and start:
+        print(f"wgan-train: resuming {workdir} from generator iteration {start} ({wd.CHECKPOINT})", flush=True)
     # WGAN.fit does not forward shuffle=False; our epochs are shuffled by `epoch_dataset`.
     warnings.filterwarnings("ignore", message="`shuffle=True` was passed")
+    interrupted = None
     try:
         with _StopOnCtrlC(model) as ctrl_c:
             _fit_all(model, data, config, spe, [*ours, *callbacks], ctrl_c)
@@ -248,15 +252,17 @@ def _run(model, config, workdir, data, spe, callbacks, verbose):
             raise KeyboardInterrupt
     except KeyboardInterrupt:
         saved = saver.save()
-        gi = counter(model, "generator_iterations")
-        raise Interrupted(f"interrupted at generator iteration {gi}; "
-                          + (f"saved {wd.CHECKPOINT}" if saved else "kept the last checkpoint")
-                          + "; run the same command again to resume") from None
+        interrupted = (f"interrupted at generator iteration {counter(model, 'generator_iterations')}; "
+                       + (f"saved {wd.CHECKPOINT}" if saved else "kept the last checkpoint")
+                       + "; run the same command again to resume")
     finally:
         writer.flush()
         for callback in ours:
             getattr(callback, "close", lambda: None)()
+    # An interrupted run gets its W-estimate plot too: the curve so far is what a user checks first.
     plot = plot_w_estimate(os.path.join(workdir, wd.METRICS), os.path.join(workdir, "w_estimate.png"))
+    if interrupted:
+        raise Interrupted(interrupted)
     if guard.tripped:
         gi, name, value = guard.tripped
         kept = f"kept the last good {wd.CHECKPOINT}" if os.path.exists(os.path.join(workdir, wd.CHECKPOINT)) \
@@ -270,5 +276,7 @@ def _run(model, config, workdir, data, spe, callbacks, verbose):
     if verbose:
         written = [name for name in (wd.CHECKPOINT, "samples/", wd.METRICS, plot and "w_estimate.png", "tensorboard/")
                    if name and os.path.exists(os.path.join(workdir, name.rstrip("/")))]
-        print(f"wgan-train: {gi} generator iterations in {workdir}: {', '.join(written)}")
+        fd = f"; Fréchet distance {quality.history[-1]['frechet_distance']:.4g}" if quality and quality.history \
+            else ""
+        print(f"wgan-train: {gi} generator iterations in {workdir}: {', '.join(written)}{fd}")
     return model

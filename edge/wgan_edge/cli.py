@@ -15,9 +15,21 @@ import threading
 import typing
 
 
-def option(default, help, *, choices=None, low=None, high=None):
-    """A config field: `default`, one-sentence `help`, and optionally `choices` or numeric bounds [low, high]."""
-    return dataclasses.field(default=default, metadata={"help": help, "choices": choices, "low": low, "high": high})
+def option(default, help, *, choices=None, low=None, high=None, default_help=None):
+    """A config field: `default`, one-sentence `help`, and optionally `choices` or numeric bounds [low, high].
+    `default_help` says in words what a None default means ("the data's own"); `--help` and docs/flags.md
+    state it as the flag's one default."""
+    return dataclasses.field(default=default, metadata={"help": help, "choices": choices, "low": low, "high": high,
+                                                        "default_help": default_help})
+
+
+def default_text(f, override=dataclasses.MISSING):
+    """The one default of a field, in words: `override` (a preset's value) when given, else its own."""
+    if override is not dataclasses.MISSING:
+        return str(override)
+    if f.default is None:
+        return f.metadata.get("default_help") or "none"
+    return str(f.default)
 
 
 class ConfigError(ValueError):
@@ -76,14 +88,17 @@ def _bool(text):
     raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
 
 
-def describe(f):
-    """The help line of one field: its meaning, choices, bounds and default."""
+def describe(f, defaults=None):
+    """The help line of one field: its meaning, choices, bounds and its one default (`defaults`, e.g. a
+    preset's values, replaces the field's own)."""
     meta, text = f.metadata, f.metadata.get("help", "")
     if meta.get("choices") is not None:
         text += " One of: " + ", ".join(str(c) for c in meta["choices"]) + "."
     elif meta.get("low") is not None or meta.get("high") is not None:
         text += f" Range: [{meta.get('low')}, {meta.get('high')}]."
-    return text + (" Required." if f.default is dataclasses.MISSING else f" Default: {f.default}.")
+    if f.default is dataclasses.MISSING:
+        return text + " Required."
+    return text + f" Default: {default_text(f, (defaults or {}).get(f.name, dataclasses.MISSING))}."
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -101,8 +116,10 @@ class OneLineParser(argparse.ArgumentParser):
         return namespace
 
 
-def build_parser(prog, description, *config_classes):
-    """An argparse parser with one --flag per field of each dataclass (booleans also take --noflag)."""
+def build_parser(prog, description, *config_classes, defaults=None):
+    """An argparse parser with one --flag per field of each dataclass (booleans also take --noflag).
+    `defaults` ({field: value}) replaces fields' defaults, in the parse and in --help alike."""
+    defaults = defaults or {}
     parser = OneLineParser(prog=prog, description=description, allow_abbrev=False,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     for cls in config_classes:
@@ -110,15 +127,16 @@ def build_parser(prog, description, *config_classes):
         for f in dataclasses.fields(cls):
             kind, _ = _kind(cls, f.name)
             required = f.default is dataclasses.MISSING
-            text = describe(f).replace("%", "%%")  # argparse formats help with %
+            text = describe(f, defaults).replace("%", "%%")  # argparse formats help with %
+            default = defaults.get(f.name, f.default)
             choices = f.metadata.get("choices")
             if kind is bool:
-                group.add_argument(f"--{f.name}", nargs="?", const=True, type=_bool, default=f.default, help=text,
+                group.add_argument(f"--{f.name}", nargs="?", const=True, type=_bool, default=default, help=text,
                                    metavar="true|false")
                 group.add_argument(f"--no{f.name}", dest=f.name, action="store_false", help=argparse.SUPPRESS)
             else:
                 group.add_argument(f"--{f.name}", type=kind if kind in (int, float) else str, required=required,
-                                   default=None if required else f.default, help=text,
+                                   default=None if required else default, help=text,
                                    metavar="{" + ",".join(map(str, choices)) + "}" if choices is not None
                                    else kind.__name__.upper() if kind in (int, float) else "TEXT")
     return parser
@@ -138,7 +156,8 @@ def markdown_table(cls):
         text = meta.get("help", "")
         if meta.get("choices") is not None:
             text += " One of: " + ", ".join(f"`{c}`" for c in meta["choices"]) + "."
-        default = "required" if f.default is dataclasses.MISSING else "—" if f.default is None else f"`{f.default}`"
+        default = "required" if f.default is dataclasses.MISSING else default_text(f) if f.default is None \
+            else f"`{f.default}`"
         lines.append(f"| `--{f.name}` | {text} | {default} |")
     return "\n".join(lines)
 

@@ -29,7 +29,7 @@ class SampleConfig:
     seed: int = option(0, "Seed of the latent vectors z (the portable Philox rule that the web page draws "
                           "too): same seed, same images.",
                        low=0, high=2**64 - 1)
-    columns: Optional[int] = option(None, "Grid columns; default: a square grid.", low=1, high=65536)
+    columns: Optional[int] = option(None, "Grid columns.", low=1, high=65536, default_help="a square grid")
     overwrite: bool = option(False, "Replace an existing --out.")
 
 
@@ -55,11 +55,26 @@ def sample_png(model, num=64, seed=0, columns=None):
     return encode_png(image_grid(pixels, columns=columns))
 
 
+def check_model_path(path):
+    """What a --model that is not a .tflite file is, and what to do: the files a user confuses it with."""
+    if os.path.isdir(path):
+        if os.path.isfile(os.path.join(path, "saved_model.pb")):
+            raise ConfigError("model", "is a SavedModel folder; wgan-sample runs a .tflite file (wgan-export "
+                                       "--format tflite writes one)", path)
+        raise ConfigError("model", "is a folder; wgan-sample runs a .tflite file", path)
+    if not os.path.isfile(path):
+        raise ConfigError("model", "not found: must be an existing .tflite file", path)
+    with open(path, "rb") as f:
+        zipped = f.read(4) == b"PK\x03\x04"  # a .keras file is a zip archive
+    if zipped or path.endswith(".keras"):
+        raise ConfigError("model", f"is a Keras checkpoint, not a .tflite file; export it first: wgan-export "
+                                   f"--checkpoint {path} --out g.tflite", path)
+
+
 def main(argv=None):
     (config,) = parse(build_parser("wgan-sample", __doc__, SampleConfig), argv, SampleConfig)
     check_fields(config)
-    if not os.path.isfile(config.model):
-        raise ConfigError("model", "not found: must be an existing .tflite file", config.model)
+    check_model_path(config.model)
     if os.path.exists(config.out) and not config.overwrite:
         raise ConfigError("out", "exists; pass --overwrite to replace it", config.out)
     data = sample_png(config.model, config.num, config.seed, config.columns)

@@ -12,10 +12,9 @@ import warnings
 import numpy as np
 import tensorflow as tf
 
+from wgan_keras.choices import BUNDLED, IMAGE_SIZES
 from wgan_keras.data.toys import TOYS, sample_toy
-from wgan_keras.models.common import SUPPORTED_SIZES as IMAGE_SIZES
 
-BUNDLED = "mnist_4k"
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
 TFDS_NAME = re.compile(r"^[a-z][a-z0-9_]*(/[a-z0-9_.]+)?(:[0-9.*]+)?$")
 MAX_IMAGE_FILE = 64 << 20  # bytes: no PNG/JPEG of a training image is larger; a bigger "image" is not one
@@ -29,11 +28,27 @@ def load_bundled():
         return f["images"][..., None]
 
 
+def check_tfds_protos():
+    """One line instead of a protobuf VersionError from `import tensorflow_datasets`: tensorflow-metadata 1.18+
+    is generated for protobuf >= 6.31 without declaring it, and TF < 2.20 keeps protobuf < 6 (setup.cfg caps
+    it below 1.18; an environment set up otherwise still gets here). Reads versions only, imports nothing."""
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        metadata, protobuf = version("tensorflow-metadata"), version("protobuf")
+    except PackageNotFoundError:
+        return
+    release = lambda v: tuple(int(p) for p in re.findall(r"\d+", v)[:2])  # noqa: E731
+    if release(metadata) >= (1, 18) and release(protobuf) < (6, 31):
+        raise ValueError(f"tensorflow-metadata {metadata} needs protobuf >= 6.31 and this environment has "
+                         f"{protobuf} (TensorFlow < 2.20 keeps it below 6): pip install 'tensorflow-metadata<1.18'")
+
+
 def load_tfds(name, data_dir=None, download=False, split="train"):
     """uint8 (N, H, W, C) images of TFDS dataset `name` (its "image" feature)."""
     if not TFDS_NAME.match(name):  # TFDS would answer in its own words, after seconds of imports
         raise ValueError(f"dataset={name!r} is neither bundled ({BUNDLED}), a toy {TOYS} nor a TFDS dataset name "
                          f"(lower-case letters, digits, _ and an optional /config:version)")
+    check_tfds_protos()
     import tensorflow_datasets as tfds  # slow import: only when asked for
     try:
         tfds.builder(name, data_dir=data_dir)

@@ -7,7 +7,8 @@ swissroll: sklearn's make_swiss_roll(noise=0.25) in its (x, z) plane, divided
 """
 import numpy as np
 
-TOYS = ("ring8", "grid25", "swissroll")
+from wgan_keras.choices import TOYS
+
 TOY_SIGMA = {"ring8": 0.01, "grid25": 0.05}
 SWISSROLL_NOISE = 0.25
 SWISSROLL_SCALE = 7.5

@@ -26,11 +26,13 @@ class QualityEvaluator(keras.callbacks.Callback):
         n: samples per evaluation (the protocol: 1,000 vs the 1,000 reference digits).
         seed: the fixed seed of the samples' z, the same every time.
         kid_subsets, kid_subset_size: see `kernel_inception_distance` (default: 10 subsets of 500).
+        at: generator iterations to evaluate at besides every `every`-th (e.g. a run's last one).
     """
 
     def __init__(self, every=None, reference=None, extractor=None, n=1000, seed=0, kid_subsets=10,
-                 kid_subset_size=500, writer=None):
+                 kid_subset_size=500, writer=None, at=()):
         super().__init__()
+        self.at = frozenset(int(i) for i in at)  # also at these generator iterations (wgan-train: the last)
         if every is not None and (isinstance(every, bool) or int(every) < 1):
             raise ValueError(f"every must be a positive integer or None, got every={every!r}")
         if isinstance(n, bool) or int(n) < 2:
@@ -90,8 +92,8 @@ class QualityEvaluator(keras.callbacks.Callback):
         return None
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.every is None:
+        if self.every is None and not self.at:
             return
         gi = int(keras.ops.convert_to_numpy(self.model.generator_iterations))
-        if gi != self.last and gi % self.every == 0:
+        if gi != self.last and ((self.every is not None and gi % self.every == 0) or gi in self.at):
             self.evaluate(gi)

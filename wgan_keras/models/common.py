@@ -3,7 +3,7 @@ import math
 
 import keras
 
-SUPPORTED_SIZES = (28, 32, 64)
+from wgan_keras.choices import IMAGE_SIZES as SUPPORTED_SIZES
 
 
 def check_image_shape(image_shape, arg="image_shape"):

@@ -4,6 +4,15 @@ import keras
 from wgan_keras.models.common import Network, check_image_shape, check_positive_int, dcgan_filters, maybe_spectral
 
 NORMALIZATIONS = (None, "layer")
+SLOPE = 0.2  # LeakyReLU's negative slope in the DCGAN critic
+
+
+def leaky_relu(x):
+    """LeakyReLU(0.2) as max(x, 0.2 x): the same values (slope 0.2 below 0), and not keras' LeakyReLU op,
+    because under oneDNN (TensorFlow's CPU default) grappler's remapper fuses Conv2D + BiasAdd + LeakyRelu
+    and then fails on the gradient ("remapper failed: ... LeakyReluGrad exist for missing node"), an
+    error line in every training run (TF 2.21; tests/docs_examples_test.py checks the quick start)."""
+    return keras.ops.maximum(x, SLOPE * x)
 
 
 @keras.saving.register_keras_serializable(package="wgan_keras")
@@ -36,7 +45,7 @@ class DCGANCritic(Network):
             x = maybe_spectral(keras.layers.Conv2D(f, 4, strides=2, padding="same"), spectral_norm)(x)
             if normalization == "layer" and i > 0:
                 x = keras.layers.LayerNormalization(axis=[1, 2, 3])(x)
-            x = keras.layers.LeakyReLU(0.2)(x)
+            x = keras.layers.Activation(leaky_relu)(x)
         x = keras.layers.Flatten()(x)
         scores = maybe_spectral(keras.layers.Dense(1, dtype="float32"), spectral_norm)(x)
         super().__init__(inputs=images, outputs=scores, **kwargs)

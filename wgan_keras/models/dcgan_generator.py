@@ -1,9 +1,8 @@
 """DCGAN generator (Radford et al. 2016) as used by the WGAN paper."""
 import keras
 
+from wgan_keras.choices import UPSAMPLING
 from wgan_keras.models.common import Network, check_image_shape, check_positive_int, dcgan_filters
-
-UPSAMPLING = ("transpose", "resize")
 
 
 def upsample_stage(x, filters, mode, use_bias):
