@@ -36,14 +36,15 @@ class Mode:
 
 MODES = (
     Mode("float32", "nothing: float32 weights and arithmetic", "float32", "float32", "LiteRT", False,
-         why_not_tflm="float kernels only; TFLite Micro runs integer models here", optimize=False),
+         why_not_tflm="TFLite Micro fails to invoke its float `pixels` tail (CAST to uint8)", optimize=False),
     Mode("float16", "weights to float16 (half the size), float arithmetic", "float32", "float32",
-         "LiteRT, GPU delegates", False, why_not_tflm="float16 weights", types=("float16",)),
+         "LiteRT, GPU delegates", False, why_not_tflm="float16 weights: TFLite Micro fails to allocate",
+         types=("float16",)),
     Mode("dynamic", "weights to int8, activations float", "float32", "float32", "LiteRT", False,
-         why_not_tflm="hybrid kernels"),
+         why_not_tflm="hybrid (int8-weight, float-activation) kernels: TFLite Micro fails to allocate"),
     Mode("int8", "weights and activations to int8, float z/images at the edges", "float32 (int8 with --int8_io)",
-         "float32", "LiteRT", False, on_pixel_grid=True, rebuilt_pixels=True, int8_io=True,
-         why_not_tflm="float input/output conversions; use full_int8",
+         "float32", "LiteRT, TFLite Micro (float QUANTIZE/DEQUANTIZE at the edges)", True, on_pixel_grid=True,
+         rebuilt_pixels=True, int8_io=True,
          ops=("TFLITE_BUILTINS_INT8", "TFLITE_BUILTINS"), calibrated=True),  # float builtins: the I/O conversions
     Mode("int16x8", "activations to int16, weights to int8, float I/O", "float32", "float32",
          "LiteRT (reference int16 kernels: ~10x slower than int8 on x86)", False, rebuilt_pixels=True,
@@ -53,8 +54,8 @@ MODES = (
          "LiteRT, TFLite Micro, Edge TPU, integer-only NPUs", True, on_pixel_grid=True, rebuilt_pixels=True,
          ops=("TFLITE_BUILTINS_INT8",), calibrated=True, int8_z=True, int8_images=True),
     Mode("qat", "int8 after quantization-aware fine-tuning (tfmot, distillation)", "float32 (int8 with --int8_io)",
-         "float32", "LiteRT", False, on_pixel_grid=True, rebuilt_pixels=True, int8_io=True,
-         why_not_tflm="float input/output conversions", route="tfmot"),
+         "float32", "LiteRT, TFLite Micro", True, on_pixel_grid=True, rebuilt_pixels=True, int8_io=True,
+         route="tfmot"),
 )
 BY_NAME = {m.name: m for m in MODES}
 NAMES = tuple(BY_NAME)
