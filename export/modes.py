@@ -42,7 +42,8 @@ MODES = (
          types=("float16",)),
     Mode("dynamic", "weights to int8, activations float", "float32", "float32", "LiteRT", False,
          why_not_tflm="hybrid (int8-weight, float-activation) kernels: TFLite Micro fails to allocate"),
-    Mode("int8", "weights and activations to int8, float z/images at the edges", "float32 (int8 with --int8_io)",
+    Mode("int8", "weights and activations to int8 (the last conv + tanh 16x8), float z/images at the edges",
+         "float32 (int8 with --int8_io)",
          "float32", "LiteRT, TFLite Micro (float QUANTIZE/DEQUANTIZE at the edges)", True, on_pixel_grid=True,
          rebuilt_pixels=True, int8_io=True,
          ops=("TFLITE_BUILTINS_INT8", "TFLITE_BUILTINS"), calibrated=True),  # float builtins: the I/O conversions
@@ -50,10 +51,11 @@ MODES = (
          "LiteRT (reference int16 kernels: ~10x slower than int8 on x86)", False, rebuilt_pixels=True,
          why_not_tflm="its float `pixels` tail ends in CAST to uint8, which TFLite Micro does not run",
          ops=("EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8", "TFLITE_BUILTINS"), calibrated=True),
-    Mode("full_int8", "everything integer: no float op in the graph", "int8", "int8",
+    Mode("full_int8", "everything integer, no float op (the last conv + tanh 16x8)", "int8", "int8",
          "LiteRT, TFLite Micro, Edge TPU, integer-only NPUs", True, on_pixel_grid=True, rebuilt_pixels=True,
          ops=("TFLITE_BUILTINS_INT8",), calibrated=True, int8_z=True, int8_images=True),
-    Mode("qat", "int8 after quantization-aware fine-tuning (tfmot, distillation)", "float32 (int8 with --int8_io)",
+    Mode("qat", "int8 after quantization-aware fine-tuning (tfmot, distillation); last conv + tanh 16x8",
+         "float32 (int8 with --int8_io)",
          "float32", "LiteRT, TFLite Micro", True, on_pixel_grid=True, rebuilt_pixels=True, int8_io=True,
          route="tfmot"),
 )

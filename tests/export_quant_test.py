@@ -57,8 +57,12 @@ def models(generator):
             for q in modes.NAMES}
 
 
-def test_the_edge_names_are_the_mode_table():
+def test_the_edge_names_help_and_docs_are_the_mode_table():
     assert QUANTIZATIONS == modes.NAMES and tflite.NAMES is modes.NAMES
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    assert modes.table_markdown() in open(os.path.join(root, "docs", "export.md")).read()
+    flags = open(os.path.join(root, "docs", "flags.md")).read()  # generated from --help's text
+    assert all(f"{m.name}: {m.converts}" in flags for m in modes.MODES)
 
 
 @pytest.mark.parametrize("quantize", modes.NAMES)
