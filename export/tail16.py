@@ -15,7 +15,7 @@ Measured in docs/export.md ("Integer models that keep the generator's look").
 import copy
 
 from wgan_edge.contract import SIGNATURE
-from wgan_export.graph import _compact, _producer, _schema, _text, read, write
+from wgan_export.graph import _compact, _on_pixel_grid, _opcode, _producer, _schema, _text, read, write
 
 
 def _code(model, op):
@@ -81,7 +81,6 @@ def _op(code_index, inputs, outputs, options_type=0, options=None):
 
 def _grid_tensor(model, graph, tanh):
     """The first tensor after the int8 tanh that sits on the pixel grid (wgan_export.lib.on_pixel_grid)."""
-    from wgan_export.graph import _on_pixel_grid
     tensor = int(tanh.outputs[0])
     for _ in range(4):
         consumers = [op for op in graph.operators if tensor in [int(i) for i in op.inputs]]
@@ -146,7 +145,6 @@ def int16_tail(model8_bytes, model16_bytes, layers=1):
     if len(after) == 1 and _code(m16, after[0]) in (ops.ADD, ops.SUB):  # lib.HALF_LEVEL: floor to the grid
         chain16 = chain16 + after
     grid = _grid_tensor(m8, g8, chain8[-1])
-    from wgan_export.graph import _opcode
     quantize = _opcode(m8, ops.QUANTIZE)
     a8 = int(chain8[0].inputs[_data_input(m8, g8, chain8[0])])
     cut = int(chain16[0].inputs[_data_input(m16, g16, chain16[0])])
