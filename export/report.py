@@ -111,7 +111,7 @@ COLUMNS = (("size KiB", lambda r: f"{r['size_bytes'] / 1024:.1f}"), ("PSNR dB", 
            ("Fréchet (floor)", lambda r: f"{r['frechet']:.3g} ({r['frechet_floor']:.3g})" if "frechet" in r else "–"),
            ("TFLM arena KiB", lambda r: f"{r['tflm_arena_bytes'] / 1024:.1f}" if "tflm_arena_bytes" in r else "–"),
            ("TFLM vs LiteRT max levels (XNNPACK / builtin)", lambda r: f"{r['tflm_max_level_diff']} / "
-            f"{r['tflm_vs_builtin_max_level_diff']}" if "tflm_max_level_diff" in r else "–"))
+            f"{r.get('tflm_vs_builtin_max_level_diff', '?')}" if "tflm_max_level_diff" in r else "–"))
 
 
 def format_table(rows):
