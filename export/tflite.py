@@ -47,8 +47,8 @@ def quiet_converter():
             capture.seek(0)
             kept = [line for line in capture.read().decode(errors="replace").splitlines()
                     if not CONVERTER_NOISE.match(line)]
-            if kept:
-                print("\n".join(kept), file=sys.stderr)
+            if kept:  # through descriptor 2 again: wgan_edge.cli.quiet_libraries' filter, when on, still applies
+                os.write(2, ("\n".join(kept) + "\n").encode())
 
 
 def converter_for(saved_model_dir, quantize, latent_dim, batch_size, int8_io=False):
