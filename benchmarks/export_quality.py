@@ -81,27 +81,56 @@ def candidates(generator, aeq_python=None):
     return models
 
 
+def variant(generator, quantize, clamp=True, tail16=True, floor_shift=True, layers=1, fold=True):
+    """An integer mode with parts of issue 24 switched off: the tanh clamp, the 16-bit last layer, or
+    its floor to the pixel grid (rounding instead)."""
+    from unittest import mock
+
+    from wgan_export import lib, tflite
+    with mock.patch.object(lib, "TANH_CLAMP", lib.TANH_CLAMP if clamp else float("inf")), \
+            mock.patch.object(tflite, "FLOOR_SHIFT", floor_shift), mock.patch.object(tflite, "TAIL_LAYERS", layers), \
+            mock.patch.object(tflite, "FOLD_BN", fold), \
+            mock.patch.object(tflite, "pre_tanh", tflite.pre_tanh if tail16 else (lambda g: None)):
+        return tflite.convert(generator, quantize, batch_size=1)
+
+
+VARIANTS = {"full_int8 before issue 24 (no clamp, int8 tanh)": dict(clamp=False, tail16=False, fold=False),
+            "full_int8, BN not folded into the Dense": dict(fold=False),
+            "full_int8, clamp only (int8 tanh)": dict(tail16=False),
+            "full_int8, 16-bit tail rounding to the grid (no floor)": dict(floor_shift=False),
+            "full_int8, last 2 layers 16-bit": dict(layers=2)}
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--checkpoint", required=True)
     p.add_argument("--n", type=int, default=1000)
     p.add_argument("--qat_steps", type=int, default=100)
+    p.add_argument("--modes", default=None, help="comma-separated --quantize modes (default: all)")
+    p.add_argument("--candidates", action="store_true", help="also issue 17's candidates (debugger, old calibration)")
+    p.add_argument("--variants", action="store_true", help="also full_int8 without parts of issue 24 (VARIANTS)")
     p.add_argument("--aeq_python", default=None)
     p.add_argument("--json", default=None)
     args = p.parse_args()
     from wgan_edge.contract import latent_vectors
-    from wgan_export import lib, report
+    from wgan_export import lib, modes, report
     from wgan_keras.images import generate_images
     generator = lib.load_generator(args.checkpoint)
-    rows = report.report(generator, n=args.n, batches=(1,), steps=args.qat_steps)
+    names = args.modes.split(",") if args.modes else modes.NAMES
+    rows = report.report(generator, quantizations=names, n=args.n, batches=(1,), steps=args.qat_steps)
     z = latent_vectors(args.n, lib.describe(generator)["latent_dim"], seed=0)
     reference = generate_images(generator, z)
-    for name, model in candidates(generator, args.aeq_python).items():
-        rows[name] = report.tflite_row(generator, model, z, reference, {1: model})
+    extra = {}
+    if args.variants:
+        extra.update({name: ("full_int8", variant(generator, "full_int8", **v)) for name, v in VARIANTS.items()})
+    if args.candidates:
+        extra.update({name: (None, m) for name, m in candidates(generator, args.aeq_python).items()})
+    for name, (q, model) in extra.items():
+        rows[name] = report.tflite_row(generator, model, z, reference, {1: model}, quantize=q)
     print(report.format_table(rows))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(rows, f, indent=1)
+            json.dump({"checkpoint": args.checkpoint, "n": args.n, "rows": rows}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -148,6 +148,19 @@ def _float_pixels(model, graph, images, pixels):
     _add_op(model, graph, ops.CAST, [relu], [pixels], opts.CastOptions, cast)
 
 
+def _clip_float_images(model, graph, images):
+    """Float `images` = DEQUANTIZE(int8 on the pixel grid) reach -128/127.5 = -1.0039 at q = -128 (black):
+    a MAXIMUM with -1 after the DEQUANTIZE keeps them in the contract's [-1, 1] (the pixel is 0 either way)."""
+    schema = _schema()
+    producer = _producer(graph, images)
+    t = graph.tensors[images]
+    raw = _add_tensor(model, graph, "images/dequantized", list(t.shape), schema.TensorType.FLOAT32)
+    producer.outputs = [raw if int(o) == images else int(o) for o in producer.outputs]
+    low = _add_tensor(model, graph, "images/-1", [], schema.TensorType.FLOAT32, -1.0)
+    _add_op(model, graph, schema.BuiltinOperator.MAXIMUM, [raw, low], [images],
+            schema.BuiltinOptions.MaximumMinimumOptions, schema.MaximumMinimumOptionsT())
+
+
 def exact_pixels(model_bytes, signature_key=SIGNATURE):
     """Rebuilds the `pixels` output of a quantized model so it is exactly the pixel rule of `images`."""
     schema = _schema()
@@ -165,6 +178,8 @@ def exact_pixels(model_bytes, signature_key=SIGNATURE):
     _drop_pixel_tail(graph, pixels)
     if graph.tensors[source].type == schema.TensorType.INT8 and _on_pixel_grid(graph.tensors[source]):
         _integer_pixels(model, graph, source, pixels)
+        if source != images:
+            _clip_float_images(model, graph, images)
     elif graph.tensors[images].type == schema.TensorType.FLOAT32:  # 16x8, or int8 off the grid
         _float_pixels(model, graph, images, pixels)
     else:

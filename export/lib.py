@@ -16,7 +16,6 @@ from wgan_edge.cli import first_line
 from wgan_edge.contract import INPUT, LATENT_PRIOR, LATENT_RULE, METADATA_FILE, OUTPUTS, SIGNATURE, latent_vectors
 from wgan_keras import WGAN  # noqa: F401  (loads the core, which registers the model classes for .keras loading)
 
-FORMATS = ("saved_model", "tflite")
 # Calibration: 1,024 z from the prior plus their negatives. Measured (docs/export.md) against 200 prior z:
 # max |d| 0.40 -> 0.12 on a trained generator, and the input range becomes symmetric, so neither tail of
 # N(0, 1) is clipped first (200 z gave [-3.81, 4.22]); 4,096 + antithetic gained nothing more.
@@ -27,6 +26,15 @@ CALIBRATION_SIZE = 1024
 # level 1 and never produce black. The stretch moves images by at most 1/255 (half an int8 step).
 PIXEL_GRID = (-128 / 127.5, 127 / 127.5)
 STRETCH = 128 / 127.5
+# Integer modes clamp the final tanh's input to +-TANH_CLAMP in the exported graph. The converter calibrates
+# that input to its observed range (about [-63, 8.75] on a trained MNIST generator: an int8 step of 0.28,
+# where near 0 one step jumps ~35 pixel levels); beyond +-3.2 tanh is saturated anyway
+# (tanh(3.2)*127.5 + 128 >= 255), so the clamp costs nothing and buys a step of 0.024 (measured in
+# docs/export.md, "Integer models that keep the generator's look").
+TANH_CLAMP = 3.2
+# Rounding to the pixel grid gives round(y*127.5) + 128, the pixel rule floor(y*127.5 + 128): half a level
+# lower first makes the two agree (the 16-bit tail, wgan_export.tail16).
+HALF_LEVEL = 0.5 / 127.5
 
 
 class ExportError(ValueError):
@@ -49,6 +57,7 @@ def load_generator(source):
             raise ExportError(f"cannot load {path} as a Keras model: {first_line(e)[:200]}") from None
     else:
         model = source
+    check_backend()
     # A WGAN keeping a generator EMA exports the average (`sampling_generator`), as it samples.
     generator = getattr(model, "sampling_generator", None)
     if generator is None:
@@ -56,7 +65,27 @@ def load_generator(source):
     if not isinstance(generator, keras.Model):
         raise ExportError(f"expected a WGAN or a generator keras.Model, got {type(model).__name__}")
     describe(generator)  # validates
+    check_finite(generator)
     return generator
+
+
+def check_backend():
+    """The export traces the generator into TensorFlow graphs: a torch or JAX Keras cannot do that."""
+    if keras.backend.backend() != "tensorflow":
+        raise ExportError(f"the export needs Keras's TensorFlow backend, this process runs "
+                          f"{keras.backend.backend()!r}: run wgan-export (it picks TensorFlow itself) or set "
+                          f"KERAS_BACKEND=tensorflow before importing keras")
+
+
+def check_finite(generator):
+    """NaN or inf weights would export silently into a model that draws nothing: refused, naming them."""
+    bad = [w.path if hasattr(w, "path") else w.name for w in generator.weights
+           if not np.isfinite(keras.ops.convert_to_numpy(w)).all()]
+    if bad:
+        kind = "EMA " if "ema" in generator.name.lower() else ""
+        raise ExportError(f"the {kind}generator has NaN or inf weights ({len(bad)} of {len(generator.weights)}: "
+                          f"{', '.join(bad[:3])}{' ...' if len(bad) > 3 else ''}); nothing to export "
+                          f"(resume from an earlier checkpoint)")
 
 
 def describe(generator):
@@ -89,11 +118,30 @@ def on_pixel_grid(images):
     return tf.quantization.fake_quant_with_min_max_args(images * STRETCH, *PIXEL_GRID, num_bits=8)
 
 
-def generate_fn(generator, integer=False):
+def pre_tanh(generator):
+    """A model from z to the input of the generator's final tanh, or None when it does not end in one."""
+    last = generator.layers[-1]
+    if isinstance(last, keras.layers.Activation) and last.get_config().get("activation") == "tanh":
+        return keras.Model(generator.inputs, last.input)
+    return None
+
+
+def generate_fn(generator, integer=False, clamp=None, floor_shift=False):
     """The endpoint: z -> {"images", "pixels"}; inference mode (BatchNorm moving statistics).
-    `integer`: images on the int8 pixel grid, for the int8 / full_int8 converters."""
+    `integer`: images on the int8 pixel grid, for the integer converters; `clamp` (default: `integer`):
+    the tanh input clamped to +-TANH_CLAMP, for every calibrated mode. `floor_shift`: images lowered by half
+    a pixel level (the 16-bit tail's twin, wgan_export.tail16: rounding to the grid then floors, as
+    to_uint8 does)."""
+    pre = pre_tanh(generator) if (integer if clamp is None else clamp) else None
+
     def generate(z):
-        images = tf.cast(generator(z, training=False), tf.float32)
+        if pre is not None:
+            x = tf.cast(pre(z, training=False), tf.float32)
+            images = tf.tanh(tf.clip_by_value(x, -TANH_CLAMP, TANH_CLAMP))
+        else:
+            images = tf.cast(generator(z, training=False), tf.float32)
+        if floor_shift:
+            images = images - HALF_LEVEL
         if integer:
             images = on_pixel_grid(images)
         return {"images": images, "pixels": to_pixels(images)}
@@ -108,7 +156,7 @@ def metadata(generator, batch_size=None, **extra):
     return info
 
 
-def write_saved_model(generator, path, batch_size=None, integer=False):
+def write_saved_model(generator, path, batch_size=None, integer=False, clamp=None, floor_shift=False):
     """Writes a SavedModel with the one signature `generate` (dynamic batch when None)
     and `wgan_export.json` inside its folder; returns `path`. Not atomic: see
     `wgan_export.main` for publishing.
@@ -120,8 +168,8 @@ def write_saved_model(generator, path, batch_size=None, integer=False):
     latent_dim = describe(generator)["latent_dim"]
     module = tf.Module()
     module.weights = [getattr(v, "value", v) for v in generator.weights]  # the tf.Variables, tracked once
-    module.generate = tf.function(generate_fn(generator, integer), autograph=False, input_signature=[
-        tf.TensorSpec([batch_size, latent_dim], tf.float32, name=INPUT)])
+    module.generate = tf.function(generate_fn(generator, integer, clamp, floor_shift), autograph=False,
+                                  input_signature=[tf.TensorSpec([batch_size, latent_dim], tf.float32, name=INPUT)])
     tf.saved_model.save(module, path, signatures={SIGNATURE: module.generate.get_concrete_function()})
     with open(os.path.join(path, METADATA_FILE), "w") as f:
         json.dump(metadata(generator, batch_size), f, indent=2)

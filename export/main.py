@@ -12,16 +12,16 @@ quality gate (--min_psnr, --max_fd) exits 1 and writes nothing when the export m
 """
 import dataclasses
 import os
+import re
 import sys
 import warnings
 from typing import Optional
 
-from wgan_edge.atomic import atomic_path, remove_stale, write_bytes
+from wgan_edge.atomic import atomic_path, remove_stale, write_files
 from wgan_edge.cli import ConfigError, build_parser, check_fields, option, parse, quiet_libraries, run_cli
-from wgan_edge.contract import QUANTIZATIONS, latent_vectors
+from wgan_edge.contract import latent_vectors
+from wgan_export.modes import BY_NAME, FORMATS, NAMES, help_text
 from wgan_keras.choices import check_keras_backend
-
-FORMATS = ("saved_model", "tflite", "web")  # web: the .tflite in a static page (wgan_export.web)
 
 
 @dataclasses.dataclass
@@ -32,67 +32,81 @@ class ExportConfig:
     out: str = option(dataclasses.MISSING, "Where to write: a .tflite file, a SavedModel folder or a web "
                                                    "page's folder.")
     format: str = option("tflite", "Output format.", choices=FORMATS)
-    quantize: str = option("float32", "TFLite weights and arithmetic (tflite and web).", choices=QUANTIZATIONS)
+    quantize: str = option("float32", "TFLite weights and arithmetic (tflite and web): " + help_text() + ".",
+                           choices=NAMES)
     batch_size: Optional[int] = option(None, "Fixed batch.", low=1, high=4096,
                                        default_help="1 for tflite and web, dynamic for saved_model")
-    int8_io: bool = option(False, "int8 input z (with --quantize int8 or qat).")
+    int8_io: bool = option(False, "int8 input z (with --quantize " + " or ".join(
+        m.name for m in BY_NAME.values() if m.int8_io) + ").")
     qat_steps: int = option(100, "qat: distillation steps.", low=0, high=100_000)
     sparsity: float = option(0.0, "qat: prune to this fraction of zero weights, then int8.", low=0.0, high=0.99)
-    fidelity_samples: int = option(256, "Latent vectors for the printed fidelity against Keras.", low=1, high=4096)
-    report: bool = option(False, "Also measure how many pixels follow the pixel rule, a Fréchet distance between "
-                                 "the Keras and the exported samples, and (full_int8) the TFLite Micro arena.")
+    fidelity_samples: int = option(256, "Latent vectors for the printed fidelity against Keras.", low=2, high=4096)
+    report: bool = option(False, "Also measure, against the Keras generator's own pixels: the share equal, the "
+                                 "largest level difference, distinct levels, a Fréchet distance in the bundled "
+                                 "digit network's features (28x28x1) beside its noise floor, and where the mode "
+                                 "runs in TFLite Micro, its arena and its difference from LiteRT.")
     min_psnr: Optional[float] = option(None, "Quality gate: exit 1, writing nothing, when the PSNR against Keras "
                                              "on the fixed z is below this (dB).", low=0.0, high=1000.0)
     max_fd: Optional[float] = option(None, "Quality gate: exit 1, writing nothing, when the Fréchet distance "
-                                           "between Keras and exported samples exceeds this.", low=0.0, high=1e9)
-    c_array: bool = option(False, "full_int8: also write <out stem>.cc/.h, the C array a TFLite Micro project "
-                                  "compiles in, with the tensor-arena size.")
-    overwrite: bool = option(False, "Replace an existing --out.")
+                                           "between Keras and exported samples exceeds this (28x28x1 generators; "
+                                           "float32 noise counts as 0).", low=0.0, high=1e9)
+    c_array: bool = option(False, "TFLite Micro modes: also write <out stem>.cc/.h, the C array (C11 and C++) a "
+                                  "TFLite Micro project compiles in, with the tensor-arena size.")
+    c_name: Optional[str] = option(None, "--c_array: the array's C identifier; default g_<out stem> with every "
+                                         "character that is not an ASCII letter or digit as _.")
+    overwrite: bool = option(False, "Replace an existing --out (and its .json/.cc/.h).")
 
 
 def _check(config):
-    """Cheap checks before TensorFlow loads (seconds)."""
+    """Cheap checks before TensorFlow loads (seconds), every destination path included."""
     check_fields(config)
-    if os.path.exists(config.out) and not config.overwrite:
-        raise ConfigError("out", "exists; pass --overwrite to replace it", config.out)
     if not os.path.isfile(config.checkpoint):
         raise ConfigError("checkpoint", "not found: must be an existing .keras file", config.checkpoint)
+    mode = BY_NAME[config.quantize]
     if config.format == "saved_model" and config.quantize != "float32":
         raise ConfigError("quantize", "applies to tflite only; a SavedModel is float32", config.quantize)
-    if config.int8_io and config.quantize not in ("int8", "qat"):
-        raise ConfigError("int8_io", "needs --quantize int8 or qat", config.int8_io)
-    if config.c_array and (config.format != "tflite" or config.quantize != "full_int8"):
-        raise ConfigError("c_array", "needs --format tflite --quantize full_int8 (TFLite Micro runs integer "
-                                     "models)", config.c_array)
+    if config.int8_io and not mode.int8_io:
+        raise ConfigError("int8_io", "needs --quantize " + " or ".join(m.name for m in BY_NAME.values() if m.int8_io),
+                          config.int8_io)
+    if config.c_array and (config.format != "tflite" or not mode.tflm):
+        tflm = " or ".join(m.name for m in BY_NAME.values() if m.tflm)
+        why = f" ({mode.name} does not: {mode.why_not_tflm})" if config.format == "tflite" else ""
+        raise ConfigError("c_array", f"needs --format tflite --quantize {tflm}, the modes TFLite Micro runs{why}",
+                          config.c_array)
+    if config.c_name is not None and (not config.c_array or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", config.c_name)):
+        raise ConfigError("c_name", "must be a C identifier (ASCII letters, digits, _; not starting with a digit) "
+                                    "and needs --c_array", config.c_name)
     if config.format == "web":
         from wgan_export import web
         if web.refusal(config.quantize, config.int8_io):
             name = "int8_io" if config.int8_io else "quantize"
             raise ConfigError(name, web.refusal(config.quantize, config.int8_io), getattr(config, name))
-    for path in _side_files(config):
+    paths = destinations(config)
+    if len({os.path.abspath(p) for p in paths}) < len(paths):
+        raise ConfigError("out", "collides with its own metadata or C files; name it <stem>.tflite", config.out)
+    for path in paths:
         if os.path.exists(path) and not config.overwrite:
-            raise ConfigError("out", f"would replace {path}; pass --overwrite", config.out)
+            what = "exists" if path == config.out else f"would replace {path}"
+            raise ConfigError("out", f"{what}; pass --overwrite to replace it", config.out)
 
 
-def _side_files(config):
-    """Files written beside a .tflite --out: its metadata, and the C array with --c_array."""
+def destinations(config):
+    """Every path the export writes: --out, and beside a .tflite its metadata and, with --c_array, the C array."""
     if config.format != "tflite":
-        return []
+        return [config.out]
     stem = os.path.splitext(config.out)[0]
-    return [stem + ".json"] + ([stem + ".cc", stem + ".h"] if config.c_array else [])
+    return [config.out, stem + ".json"] + ([stem + ".cc", stem + ".h"] if config.c_array else [])
 
 
-def measure(config, generator, z, reference, images, model=None):
-    """The fidelity row: per-pixel always; pixel rule, Fréchet distance and TFLM arena when asked."""
+def measure(config, generator, z, reference, outputs, model=None):
+    """The row against Keras; Fréchet distance and TFLite Micro only when asked (they cost seconds)."""
     from wgan_export import report
-    row = report.fidelity(reference, images["images"])
-    if config.report or config.max_fd is not None:
-        from wgan_keras.images import generate_images
-        other = generate_images(generator, latent_vectors(len(z), z.shape[1], seed=1))  # the sampling-noise floor
-        row.update(report.distribution(reference, images, other))
-    if config.report and model is not None and config.quantize == "full_int8":
+    row = report.measure(generator, z, reference, outputs, frechet_too=config.report or config.max_fd is not None)
+    if config.max_fd is not None and "frechet" not in row:
+        raise ConfigError("max_fd", "needs a 28x28x1 generator (the bundled digit network's features)", config.max_fd)
+    if config.report and model is not None and BY_NAME[config.quantize].tflm:
         from wgan_export import micro
-        row["tflm_arena_bytes"] = micro.arena_bytes(model)
+        row.update(micro.against_litert(model, z[:64]))
     return row
 
 
@@ -105,38 +119,48 @@ def gate(config, row):
     return None
 
 
-def publish_tflite(config, generator, model, row):
-    """Writes the .tflite, its metadata (tensor dtypes, scales, zero points) and, with --c_array, the C array."""
+def tflite_files(config, generator, model, row):
+    """{path: bytes}: the .tflite, its metadata (tensor dtypes, scales, zero points) and, with --c_array, the
+    C array; published together (wgan_edge.atomic.write_files: all or none)."""
     import json
 
     from wgan_export import lib, micro, tflite
-    meta_path, *c_paths = _side_files(config)
+    out, meta_path, *c_paths = destinations(config)
     info = lib.metadata(generator, config.batch_size or 1, quantize=config.quantize, tensors=tflite.io_params(model),
                         fidelity={k: v for k, v in row.items() if isinstance(v, (int, float))})
+    files = {out: model, meta_path: b""}
     if c_paths:
         info["tflm_arena_bytes"] = row.get("tflm_arena_bytes") or micro.arena_bytes(model)
-        name = "g_" + "".join(ch if ch.isalnum() else "_" for ch in os.path.basename(os.path.splitext(config.out)[0]))
+        stem = os.path.basename(os.path.splitext(config.out)[0])
         notes = [f"{k}: {v['dtype']}{v['shape']} scale {v['scale']:.9g} zero_point {v['zero_point']}"
                  for k, v in info["tensors"].items()]
-        for path, text in zip(c_paths, micro.c_array(model, name, info["tflm_arena_bytes"], notes)):
-            write_bytes(path, text.encode(), overwrite=config.overwrite)
-    write_bytes(meta_path, json.dumps(info, indent=2).encode(), overwrite=config.overwrite)
-    write_bytes(config.out, model, overwrite=config.overwrite)
+        texts = micro.c_array(model, config.c_name or micro.c_identifier(stem), info["tflm_arena_bytes"], notes,
+                              header_name=os.path.basename(c_paths[1]))
+        files.update({path: text.encode() for path, text in zip(c_paths, texts)})
+    files[meta_path] = json.dumps(info, indent=2).encode()
+    return files
+
+
+class _GateFailed(Exception):
+    def __init__(self, reason, line):
+        super().__init__(reason)
+        self.reason, self.line = reason, line
 
 
 def publish_web(config, generator, model, row):
-    """The page's folder, all files or none: the .tflite and its metadata exactly as publish_tflite
-    writes them, beside the page's static files."""
+    """The page's folder, all files or none: the .tflite and its metadata exactly as a tflite
+    export writes them, beside the page's static files."""
     from wgan_export import web
     with atomic_path(config.out, overwrite=config.overwrite) as tmp:
         os.mkdir(tmp)
         inner = dataclasses.replace(config, format="tflite", out=os.path.join(tmp, web.MODEL), overwrite=False)
-        publish_tflite(inner, generator, model, row)
+        write_files(tflite_files(inner, generator, model, row), overwrite=False)
         web.write_page(tmp)
 
 
 def export(config):
-    """Converts, measures, gates and publishes one export; returns (exit code, the printed summary line)."""
+    """Converts, measures, gates and publishes one export; returns the printed summary line.
+    Raises _GateFailed (nothing written) when the quality gate is missed."""
     from wgan_export import lib
     from wgan_keras.images import generate_images
     generator = lib.load_generator(config.checkpoint)
@@ -151,23 +175,24 @@ def export(config):
                         **options)
         check_builtin_only(model)
         row = measure(config, generator, z, reference, TFLiteGenerator(model)(z), model)
+        line = _summary(config, info, len(model), len(z), row)
         failed = gate(config, row)
-        if not failed:
-            (publish_web if config.format == "web" else publish_tflite)(config, generator, model, row)
-        size = len(model)
-    else:
-        with atomic_path(config.out, overwrite=config.overwrite) as tmp:
-            lib.write_saved_model(generator, tmp, config.batch_size)
-            row = measure(config, generator, z, reference, lib.run_saved_model(tmp, z))
-            failed = gate(config, row)
-            if failed:
-                raise _GateFailed(failed)  # leaves the atomic folder unpublished
-        size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(config.out) for f in fs)
-    return failed, _summary(config, info, size, len(z), row)
-
-
-class _GateFailed(Exception):
-    pass
+        if failed:
+            raise _GateFailed(failed, line)
+        if config.format == "web":
+            publish_web(config, generator, model, row)
+        else:
+            write_files(tflite_files(config, generator, model, row), overwrite=config.overwrite)
+        return line
+    with atomic_path(config.out, overwrite=config.overwrite) as tmp:
+        lib.write_saved_model(generator, tmp, config.batch_size)
+        row = measure(config, generator, z, reference, lib.run_saved_model(tmp, z))
+        size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(tmp) for f in fs)
+        line = _summary(config, info, size, len(z), row)
+        failed = gate(config, row)
+        if failed:
+            raise _GateFailed(failed, line)  # leaves the atomic folder unpublished
+    return line
 
 
 def _summary(config, info, size, n, row):
@@ -175,12 +200,20 @@ def _summary(config, info, size, n, row):
     batch = config.batch_size or (1 if config.format != "saved_model" else "batch")  # a .tflite's batch is fixed
     line = (f"{config.out}: {config.format} {kind}, z[{batch}, {info['latent_dim']}] -> "
             f"images{tuple(info['image_shape'])}, {size / 1024:.1f} KiB; vs Keras on {n} z: "
-            f"max |d| {row['max_abs']:.2e}, mean |d| {row['mean_abs']:.2e}, PSNR {row['psnr_db']:.1f} dB")
+            f"PSNR {row['psnr_db']:.1f} dB, max |d| {row['max_abs']:.2e}, pixels equal to Keras's "
+            f"{100 * row['pixels_equal_keras']:.2f} % (max {row['max_level_diff']} levels off), "
+            f"{row['levels']} distinct levels (Keras {row['keras_levels']})")
     if "frechet" in row:
-        line += (f"; pixels exact {100 * row['pixels_exact']:.2f} %, Fréchet distance {row['frechet']:.3g} "
-                 f"(two Keras z sets: {row['frechet_floor']:.3g})")
-    if "tflm_arena_bytes" in row:
-        line += f"; TFLite Micro arena {row['tflm_arena_bytes']} bytes"
+        line += (f"; Fréchet distance {row['frechet']:.3g} in digit-network features "
+                 f"(noise floor, two Keras z sets: {row['frechet_floor']:.3g})")
+    if config.report and config.format == "tflite":
+        mode = BY_NAME[config.quantize]
+        if "tflm_arena_bytes" in row:
+            line += (f"; TFLite Micro: arena {row['tflm_arena_bytes']} bytes, pixels max "
+                     f"{row['tflm_max_level_diff']} levels from LiteRT's with XNNPACK, "
+                     f"{row['tflm_vs_builtin_max_level_diff']} from its builtin kernels")
+        else:
+            line += f"; TFLite Micro: does not run {mode.name} ({mode.why_not_tflm})"
     return line
 
 
@@ -188,21 +221,27 @@ def main(argv=None):
     (config,) = parse(build_parser("wgan-export", __doc__, ExportConfig), argv, ExportConfig)
     _check(config)
     check_keras_backend(os.environ)  # Keras raises a traceback while importing an unknown one
+    _tensorflow_backend()
     remove_stale(os.path.dirname(os.path.abspath(config.out)))  # what a killed export left beside --out
     quiet_libraries()
     # The converter calibrates int8 through the deprecated tf.lite.Interpreter and says so, at length.
     warnings.filterwarnings("ignore", message=r"\s*Warning: tf.lite.Interpreter is deprecated")
     try:
-        failed, line = export(config)
-    except _GateFailed as e:  # SavedModel: the atomic folder was discarded
-        failed, line = str(e), None
-    if failed:
-        if line:
-            print("measured " + line)
-        print(f"wgan-export: quality gate failed: {failed}; nothing written", file=sys.stderr)
+        line = export(config)
+    except _GateFailed as e:  # nothing was published
+        print("measured " + e.line)
+        print(f"wgan-export: quality gate failed: {e.reason}; nothing written", file=sys.stderr)
         return 1
     print("wrote " + line)
     return 0
+
+
+def _tensorflow_backend():
+    """The export traces the generator into TensorFlow graphs, so it runs Keras on TensorFlow whatever
+    KERAS_BACKEND says (a checkpoint saved under torch or JAX loads there: weights are backend-free)."""
+    if "keras" not in sys.modules:
+        os.environ["KERAS_BACKEND"] = "tensorflow"  # a user's KERAS_BACKEND=torch/jax is for training
+    # else: Keras is loaded already (the API); lib.load_generator refuses another backend in one line
 
 
 def run(argv=None):

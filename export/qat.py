@@ -60,6 +60,27 @@ def folded_layers(generator):
     return specs
 
 
+def folded_model(generator):
+    """A float32 Keras 3 model computing the generator's inference output with every BatchNorm folded into
+    the Dense / convolution before it. For the calibrated modes: the converter folds BN into convolutions
+    itself but not into Dense + Reshape, and a per-tensor int8 scale on the Dense output before BN's
+    per-channel scaling starves the narrow channels (measured in docs/export.md)."""
+    layers = {"dense": keras.layers.Dense, "conv_t": keras.layers.Conv2DTranspose, "conv": keras.layers.Conv2D,
+              "resize": keras.layers.Resizing, "reshape": keras.layers.Reshape, "relu": keras.layers.ReLU,
+              "activation": keras.layers.Activation}
+    z = keras.Input((describe(generator)["latent_dim"],), name="z")
+    x, weighted = z, []
+    for kind, cfg, weights in folded_layers(generator):
+        layer = layers[kind](**cfg, dtype="float32")
+        x = layer(x)
+        if weights:
+            weighted.append((layer, weights))
+    model = keras.Model(z, x, name=generator.name + "_folded")
+    for layer, weights in weighted:
+        layer.set_weights(weights)
+    return model
+
+
 def tf_keras_twin(generator):
     """A tf_keras functional model computing the generator's inference output (BN folded)."""
     import tf_keras

@@ -4,69 +4,106 @@ Route: keras.export.ExportArchive (endpoint `generate`) -> SavedModel ->
 TFLiteConverter.from_saved_model(signature_keys=["generate"]). Only builtin ops
 are allowed (no SELECT_TF_OPS: a Flex op would need the Flex delegate on the device).
 """
+import contextlib
 import os
+import re
 import tempfile
 
 import numpy as np
 import tensorflow as tf
 
-from wgan_edge.contract import INPUT, OUTPUTS, QUANTIZATIONS, SIGNATURE
+from wgan_edge.contract import INPUT, OUTPUTS, SIGNATURE
 from wgan_export.graph import exact_pixels
-from wgan_export.lib import ExportError, describe, representative_dataset, write_saved_model
-from wgan_export.qat import convert_qat
+from wgan_export.lib import ExportError, describe, pre_tanh, representative_dataset, write_saved_model
+from wgan_export.modes import BY_NAME, NAMES
+from wgan_export.qat import convert_qat, folded_model
+from wgan_export.tail16 import int16_tail
 
-# Modes whose `images` is int8 on the pixel grid (lib.on_pixel_grid) and whose `pixels` is one QUANTIZE op.
-INTEGER = ("int8", "full_int8", "qat")
-# Modes whose converter quantizes the `pixels` tail, rebuilt exactly after conversion (wgan_export.graph).
-REBUILT_PIXELS = INTEGER + ("int16x8",)
+# Issue 24's integer-model pipeline, as switches the benchmark turns off one at a time (docs/export.md):
+TAIL_LAYERS = 1  # convolutions in the 16-bit tail (wgan_export.tail16); 2 gained 0.5 dB for 2.5x the latency
+FLOOR_SHIFT = True  # the 16-bit tail floors to the pixel grid (lib.HALF_LEVEL), so pixels equal Keras's
+FOLD_BN = True  # pixel-grid modes convert qat.folded_model: BatchNorm folded into the Dense too (+3 dB)
+
+# The converter's C++ side writes notes to file descriptor 2 (`fully_quantize: 0, inference_type: 6, ...`,
+# `Estimated count of arithmetic ops`, absl/TF log lines) whatever TF_CPP_MIN_LOG_LEVEL says; they are
+# dropped, anything else (a real error) still reaches the terminal.
+CONVERTER_NOISE = re.compile(r"^(fully_quantize:|Estimated count of|WARNING: All log messages before absl|"
+                             r"[IWE]\d{4} |\S+\.cc:\d+\]|Summary on the non-converted ops|\s*$)")
+
+
+@contextlib.contextmanager
+def quiet_converter():
+    """Captures file descriptor 2 while the converter runs; passes on the lines that are not its notes."""
+    import sys
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            kept = [line for line in capture.read().decode(errors="replace").splitlines()
+                    if not CONVERTER_NOISE.match(line)]
+            if kept:  # through descriptor 2 again: wgan_edge.cli.quiet_libraries' filter, when on, still applies
+                os.write(2, ("\n".join(kept) + "\n").encode())
 
 
 def converter_for(saved_model_dir, quantize, latent_dim, batch_size, int8_io=False):
-    """A configured TFLiteConverter for one quantization choice (not "qat": see wgan_export.qat)."""
+    """A TFLiteConverter configured from the mode's row in `wgan_export.modes.MODES` (not "qat": wgan_export.qat)."""
+    if quantize not in BY_NAME or BY_NAME[quantize].route != "converter":
+        raise ExportError(f"--quantize must be one of {NAMES}, got {quantize!r}")
+    mode = BY_NAME[quantize]
     converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir, signature_keys=[SIGNATURE])
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-    if quantize == "float16":
+    converter.target_spec.supported_ops = [getattr(tf.lite.OpsSet, name) for name in mode.ops]
+    if mode.optimize:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.target_spec.supported_types = [tf.float16]
-    elif quantize == "dynamic":
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    elif quantize in ("int8", "full_int8", "int16x8"):
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.target_spec.supported_types = [getattr(tf, name) for name in mode.types]
+    if mode.calibrated:
         converter.representative_dataset = representative_dataset(latent_dim, batch_size)
-        converter.target_spec.supported_ops = {
-            # INT8 builtins first; float builtins allowed for the float input/output conversions.
-            "int8": [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS],
-            # Nothing float anywhere: microcontrollers (TFLM), Edge TPU and integer-only NPUs.
-            "full_int8": [tf.lite.OpsSet.TFLITE_BUILTINS_INT8],
-            # int16 activations, int8 weights (LiteRT's builtin for quality-sensitive models); float I/O.
-            "int16x8": [tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8,
-                        tf.lite.OpsSet.TFLITE_BUILTINS]}[quantize]
-        if int8_io or quantize == "full_int8":
-            converter.inference_input_type = tf.int8
-        if quantize == "full_int8":
-            converter.inference_output_type = tf.int8  # images int8; pixels is uint8 (wgan_export.graph)
-    elif quantize != "float32":
-        raise ExportError(f"--quantize must be one of {QUANTIZATIONS}, got {quantize!r}")
+    if mode.int8_z or int8_io:
+        converter.inference_input_type = tf.int8
+    if mode.int8_images:
+        converter.inference_output_type = tf.int8  # images int8; pixels is uint8 (wgan_export.graph)
     return converter
 
 
 def convert(generator, quantize="float32", batch_size=1, int8_io=False, **qat_options):
     """A generator -> TFLite flatbuffer bytes with a fixed batch (static shapes run
     3-100x faster under XNNPACK than a dynamic batch)."""
-    if quantize not in QUANTIZATIONS:
-        raise ExportError(f"--quantize must be one of {QUANTIZATIONS}, got {quantize!r}")
+    if quantize not in BY_NAME:
+        raise ExportError(f"--quantize must be one of {NAMES}, got {quantize!r}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ExportError(f"--batch_size must be a positive integer for tflite, got {batch_size!r}")
-    if int8_io and quantize not in ("int8", "qat"):
-        raise ExportError("--int8_io needs --quantize int8 or qat")
-    if quantize == "qat":
-        return exact_pixels(convert_qat(generator, batch_size=int(batch_size), int8_io=int8_io, **qat_options))
+    mode = BY_NAME[quantize]
+    if int8_io and not mode.int8_io:
+        raise ExportError(f"--int8_io needs --quantize {' or '.join(m for m in NAMES if BY_NAME[m].int8_io)}")
     latent_dim = describe(generator)["latent_dim"]
-    with tempfile.TemporaryDirectory(prefix="wgan-tflite-") as tmp:
-        saved = write_saved_model(generator, os.path.join(tmp, "sm"), batch_size=int(batch_size),
-                                  integer=quantize in INTEGER)
-        model = bytes(converter_for(saved, quantize, latent_dim, int(batch_size), int8_io).convert())
-    return exact_pixels(model) if quantize in REBUILT_PIXELS else model
+    batch_size = int(batch_size)
+    tail = mode.on_pixel_grid and pre_tanh(generator) is not None
+    if mode.on_pixel_grid and FOLD_BN:
+        try:
+            generator = folded_model(generator)
+        except ExportError:
+            pass  # a layer folded_layers does not know: the converter sees the generator as it is
+    with tempfile.TemporaryDirectory(prefix="wgan-tflite-") as tmp, quiet_converter():
+        if mode.route == "tfmot":
+            model = convert_qat(generator, batch_size=batch_size, int8_io=int8_io, **qat_options)
+        else:
+            saved = write_saved_model(generator, os.path.join(tmp, "sm"), batch_size, integer=mode.on_pixel_grid,
+                                      clamp=mode.calibrated)
+            model = bytes(converter_for(saved, quantize, latent_dim, batch_size, int8_io).convert())
+        if tail:  # a 16-bit last layer (wgan_export.tail16), from an int16x8 conversion of the same graph
+            twin = write_saved_model(generator, os.path.join(tmp, "sm16"), batch_size, clamp=True,
+                                     floor_shift=FLOOR_SHIFT)
+            model16 = bytes(converter_for(twin, "int16x8", latent_dim, batch_size).convert())
+            try:
+                model = int16_tail(model, model16, TAIL_LAYERS)
+            except ValueError:
+                pass  # a generator whose tanh does not follow a convolution: the int8 tanh (clamped) stays
+    return exact_pixels(model) if mode.rebuilt_pixels else model
 
 
 def io_params(model_bytes):

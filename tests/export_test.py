@@ -18,7 +18,7 @@ from commands import in_process
 
 from wgan_edge.contract import METADATA_FILE, SIGNATURE, latent_vectors, to_uint8
 from wgan_edge.runner import TFLiteGenerator
-from wgan_export import lib, report, tflite
+from wgan_export import lib, modes, report, tflite
 from wgan_keras import WGAN, DCGANCritic, DCGANGenerator
 from wgan_keras.images import generate_images
 
@@ -67,7 +67,7 @@ def z():
     return latent_vectors(32, LATENT, seed=0)
 
 
-@pytest.mark.parametrize("quantize", tflite.QUANTIZATIONS)
+@pytest.mark.parametrize("quantize", modes.NAMES)
 def test_every_quantization_converts_and_runs_in_litert(generator, z, quantize):
     options = {"steps": 4} if quantize == "qat" else {}
     model = tflite.convert(generator, quantize, batch_size=4, **options)

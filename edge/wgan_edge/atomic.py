@@ -117,6 +117,45 @@ def write_bytes(path, data, overwrite=True):
     return path
 
 
+def write_files(files, overwrite=False):
+    """Publishes several files of one folder together, all or none: `files` maps path -> bytes.
+
+    Every destination is checked before anything is written (without `overwrite`, one that exists refuses
+    the lot); all bytes go to one temporary folder first, so a full disk fails there with no destination
+    touched; then each is renamed into place, and if one of those fails the ones this call created are
+    removed again. Returns the paths."""
+    paths = [os.path.abspath(p) for p in files]
+    parent = os.path.dirname(paths[0])
+    if any(os.path.dirname(p) != parent for p in paths) or len(set(paths)) < len(paths):
+        raise ValueError(f"write_files: distinct files of one folder expected, got {paths}")
+    for path in paths if not overwrite else ():
+        if os.path.exists(path):
+            raise FileExistsError(errno.EEXIST, f"{path} exists; pass overwrite to replace it")
+    os.makedirs(parent, exist_ok=True)
+    tmp_dir = _make_temp_dir(parent, os.path.basename(paths[0]))
+    created = []
+    try:
+        temps = [os.path.join(tmp_dir, f"{i}-{os.path.basename(p)}") for i, p in enumerate(paths)]
+        for tmp, data in zip(temps, files.values()):
+            with open(tmp, "wb") as f:
+                f.write(data)
+            _fsync(tmp)
+        for tmp, path in zip(temps, paths):
+            existed = os.path.exists(path)
+            _publish(tmp, path, overwrite)
+            if not existed:
+                created.append(path)
+        _fsync_dir(parent)
+    except BaseException:
+        for path in created:  # this call made them: take them back, so a failure leaves no partial set
+            with contextlib.suppress(OSError):
+                os.remove(path)
+        raise
+    finally:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+    return paths
+
+
 def _fsync(root):
     files = [root] if os.path.isfile(root) else [os.path.join(d, n) for d, _, ns in os.walk(root) for n in ns]
     for name in files:

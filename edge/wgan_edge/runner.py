@@ -92,7 +92,8 @@ class TFLiteGenerator:
             out = self.runner(**{INPUT: self._quantize_z(chunk)})
             take = min(step, n - i)
             if "images" in out:
-                images.append(self._dequantize(out["images"], self.outputs["images"])[:take])
+                # int8 images on the pixel grid: q = -128 (black) dequantizes to -1.0039; the contract says [-1, 1]
+                images.append(np.clip(self._dequantize(out["images"], self.outputs["images"]), -1, 1)[:take])
             if "pixels" in out:
                 pixels.append(out["pixels"][:take])
         result = {"images": np.concatenate(images)} if images else {}

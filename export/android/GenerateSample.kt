@@ -9,7 +9,7 @@
 //   full_int8 (microcontrollers, NPUs):           z int8,    images int8,    pixels uint8
 // This file reads each tensor's own dataType() and quantizationParams(), so one code path serves all:
 // z is quantized as q = clamp(rint(z / scale) + zeroPoint) (what wgan-sample does), images are
-// dequantized as (q - zeroPoint) * scale. pixels is exact in every mode and needs no arithmetic.
+// dequantized as (q - zeroPoint) * scale, clipped to [-1, 1]. pixels is exact in every mode and needs no arithmetic.
 //
 // Reproducing a seed: wgan-sample draws z ~ N(0, 1) by the portable rule of wgan_edge.contract.latent_vectors
 // (Philox4x32-10 -> Box-Muller in float64 -> float32; docs/export.md, "web"; export/web/wgan.js is a
@@ -107,7 +107,8 @@ fun generateImages(interpreter: Interpreter, zBatch: List<FloatArray>): FloatArr
             DataType.INT16 -> buf.getShort().toInt()
             else -> error("unsupported output type ${t.dataType()}")
         }
-        (q - p.getZeroPoint()) * p.getScale()
+        // full_int8: q = -128 (black) is -1.0039 on the pixel grid; the contract's range is [-1, 1]
+        ((q - p.getZeroPoint()) * p.getScale()).coerceIn(-1f, 1f)
     }
 }
 
