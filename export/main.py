@@ -15,7 +15,7 @@ import sys
 import warnings
 from typing import Optional
 
-from wgan_edge.atomic import atomic_path, remove_stale, write_bytes
+from wgan_edge.atomic import atomic_path, interruptible, remove_stale, write_bytes
 from wgan_edge.cli import ConfigError, build_parser, check_fields, option, parse, quiet_libraries, run_cli
 from wgan_edge.contract import QUANTIZATIONS, latent_vectors
 
@@ -173,7 +173,8 @@ def main(argv=None):
     # The converter calibrates int8 through the deprecated tf.lite.Interpreter and says so, at length.
     warnings.filterwarnings("ignore", message=r"\s*Warning: tf.lite.Interpreter is deprecated")
     try:
-        failed, line = export(config)
+        with interruptible():  # SIGTERM cleans up like Ctrl-C; a Ctrl-C that TensorFlow swallows still stops
+            failed, line = export(config)
     except _GateFailed as e:  # SavedModel: the atomic folder was discarded
         failed, line = str(e), None
     if failed:

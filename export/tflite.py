@@ -5,11 +5,11 @@ TFLiteConverter.from_saved_model(signature_keys=["generate"]). Only builtin ops
 are allowed (no SELECT_TF_OPS: a Flex op would need the Flex delegate on the device).
 """
 import os
-import tempfile
 
 import numpy as np
 import tensorflow as tf
 
+from wgan_edge.atomic import temp_folder
 from wgan_edge.contract import INPUT, OUTPUTS, QUANTIZATIONS, SIGNATURE
 from wgan_export.graph import exact_pixels
 from wgan_export.lib import ExportError, describe, representative_dataset, write_saved_model
@@ -62,7 +62,7 @@ def convert(generator, quantize="float32", batch_size=1, int8_io=False, **qat_op
     if quantize == "qat":
         return exact_pixels(convert_qat(generator, batch_size=int(batch_size), int8_io=int8_io, **qat_options))
     latent_dim = describe(generator)["latent_dim"]
-    with tempfile.TemporaryDirectory(prefix="wgan-tflite-") as tmp:
+    with temp_folder("tflite") as tmp:  # removed on SIGINT/SIGTERM too, and reclaimed after a SIGKILL
         saved = write_saved_model(generator, os.path.join(tmp, "sm"), batch_size=int(batch_size),
                                   integer=quantize in INTEGER)
         model = bytes(converter_for(saved, quantize, latent_dim, int(batch_size), int8_io).convert())

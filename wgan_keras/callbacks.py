@@ -62,6 +62,7 @@ class Checkpointer(keras.callbacks.Callback):
         self.path, self.every, self.guard = path, every, guard
         self.last = None
         self.saved_at = None
+        self.bad = None
 
     def on_train_batch_end(self, batch, logs=None):
         gi = _crossed(self.model, self.every, self.last)
@@ -69,8 +70,15 @@ class Checkpointer(keras.callbacks.Callback):
             self.save()
 
     def save(self):
-        if self.guard.tripped or not all(np.isfinite(keras.ops.convert_to_numpy(w)).all() for w in self.model.weights
-                                         if keras.backend.standardize_dtype(w.dtype).startswith("float")):
+        """Writes the checkpoint; False when the weights in memory are not fit to keep. Non-finite weights
+        with finite losses (an EMA gone NaN, say) stop training and are reported in `bad`: (gi, weight)."""
+        if self.guard.tripped or self.bad:
+            return False
+        bad = next((w.path for w in self.model.weights if keras.backend.standardize_dtype(w.dtype).startswith("float")
+                    and not np.isfinite(keras.ops.convert_to_numpy(w)).all()), None)
+        if bad is not None:
+            self.bad = (counter(self.model, "generator_iterations"), bad)
+            self.model.stop_training = True
             return False
         with atomic_path(self.path) as tmp:
             self.model.save(tmp)
@@ -147,6 +155,8 @@ class Sampler(keras.callbacks.Callback):
     def write(self, gi):
         self.last = gi
         fake = keras.ops.convert_to_numpy(self.model.sampling_generator(self.z, training=False)).astype(np.float32)
+        if not np.isfinite(fake).all():  # an EMA gone NaN: no grid of noise (the Checkpointer reports it)
+            return None
         path = os.path.join(self.folder, f"gen_{gi:06d}.png")
         if fake.ndim == 4:
             save_image_grid(path, fake)
