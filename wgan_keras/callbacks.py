@@ -53,6 +53,17 @@ class NaNGuard(keras.callbacks.Callback):
                 return
 
 
+def non_finite_weight(model):
+    """'ema_generator weight dense_3/kernel' for the first weight holding NaN/Inf, else None."""
+    for w in model.weights:
+        if keras.backend.standardize_dtype(w.dtype).startswith("float") and \
+                not np.isfinite(keras.ops.convert_to_numpy(w)).all():
+            part = next((p for p in ("ema_generator", "generator", "critic") if getattr(model, p, None) is not None
+                         and any(v is w for v in getattr(model, p).weights)), None)
+            return f"{part} weight {w.path}" if part else w.path
+    return None
+
+
 class Checkpointer(keras.callbacks.Callback):
     """Writes `path` (a .keras file) atomically every `every` generator iterations,
     and never with non-finite weights: the last good checkpoint stays in place."""
@@ -74,8 +85,7 @@ class Checkpointer(keras.callbacks.Callback):
         with finite losses (an EMA gone NaN, say) stop training and are reported in `bad`: (gi, weight)."""
         if self.guard.tripped or self.bad:
             return False
-        bad = next((w.path for w in self.model.weights if keras.backend.standardize_dtype(w.dtype).startswith("float")
-                    and not np.isfinite(keras.ops.convert_to_numpy(w)).all()), None)
+        bad = non_finite_weight(self.model)
         if bad is not None:
             self.bad = (counter(self.model, "generator_iterations"), bad)
             self.model.stop_training = True

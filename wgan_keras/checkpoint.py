@@ -10,6 +10,7 @@ import keras
 import numpy as np
 
 from wgan_edge.cli import first_line
+from wgan_keras.callbacks import non_finite_weight
 from wgan_keras.wgan import WGAN
 
 # Keras lists what it could not restore in its messages and warnings: "'ema_generator/...'", "dense_16".
@@ -79,8 +80,7 @@ def check_checkpoint(model, expected, optimizers, sample_shape, path):
             raise ValueError(f"{path}: its {part} ({type(theirs).__name__}) differs from the one the config "
                              f"builds ({type(ours).__name__}); pick another --workdir")
     _check_optimizers(model, optimizers, path)
-    bad = next((w.path for w in model.weights if keras.backend.standardize_dtype(w.dtype).startswith("float")
-                and not np.isfinite(keras.ops.convert_to_numpy(w)).all()), None)
+    bad = non_finite_weight(model)
     if bad is not None:
         raise ValueError(f"{path} holds NaN/Inf in {bad}; it cannot be resumed (start a new --workdir)")
 

@@ -20,6 +20,7 @@ from wgan_keras.callbacks import Checkpointer, MetricsLogger, NaNGuard, Sampler,
 from wgan_keras.checkpoint import check_checkpoint, load_checkpoint
 from wgan_keras.data import check_array, epoch_dataset, epochs_dataset, load_data, steps_per_epoch
 from wgan_keras.distribute import make_strategy, set_precision
+from wgan_keras.memory import check_training_fits
 from wgan_keras.models import DCGANCritic, DCGANGenerator, MLPCritic, MLPGenerator
 from wgan_keras.optimizers import make_optimizer
 from wgan_keras.progress import Progress
@@ -213,6 +214,8 @@ def train(config, workdir, callbacks=(), verbose="auto"):
                 print(f"wgan-train: {workdir} is already at {counter(model, 'generator_iterations')} generator "
                       f"iterations; nothing to do (raise --generator_iters or --epochs to train on)")
             return model
+        itemsize = 4 if keras.config.dtype_policy().compute_dtype == "float32" else 2  # bf16 activations
+        check_training_fits(model, config.batch_size, itemsize)  # before a step that TensorFlow cannot survive
         wd.write_config(workdir, config)
         return _run(model, config, workdir, data, spe, callbacks, verbose)
 

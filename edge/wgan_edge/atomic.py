@@ -78,17 +78,23 @@ def remove_stale(folder):
 @contextlib.contextmanager
 def interruptible():
     """While active (in the main thread): SIGINT and SIGTERM raise KeyboardInterrupt, so every `finally`
-    runs and removes its temporaries (SIGTERM's default action would end the process without), and they
-    are remembered: when a library swallows the KeyboardInterrupt (TensorFlow's gc callbacks print
-    "Exception ignored ... KeyboardInterrupt" and go on) or turns it into another error (SystemError),
-    no file is published after it (`atomic_path`) and leaving the block raises KeyboardInterrupt."""
+    runs and removes its temporaries (SIGTERM's default action would end the process without). They are
+    remembered: one that lands inside a library is deferred to our next check (`check_interrupted`, which
+    `temp_folder` and `atomic_path` call), since TensorFlow's gc callbacks swallow a KeyboardInterrupt
+    ("Exception ignored") and its C++ calls turn one into SystemError; no file is published after it
+    and leaving the block raises KeyboardInterrupt."""
     if _signals["active"] or threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def handler(signum, frame):
         _signals["got"].append(signum)
-        raise KeyboardInterrupt(signal.Signals(signum).name)
+        # Raised at once in our own code; inside a library (TensorFlow's converter) only at our next
+        # check, since an exception thrown into its C++ calls can surface as SystemError with a
+        # traceback. A second signal raises at once wherever it lands.
+        ours = (frame.f_globals.get("__name__") or "").startswith(("wgan_", "__main__")) if frame else True
+        if ours or len(_signals["got"]) > 1:
+            raise KeyboardInterrupt(signal.Signals(signum).name)
 
     previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     _signals["active"] = True
@@ -118,8 +124,15 @@ def temp_folder(name, parent=None):
         path = _make_temp_dir(parent, name)
         try:
             yield path
+            check_interrupted()
         finally:
             shutil.rmtree(path, ignore_errors=True)
+
+
+def check_interrupted():
+    """Raises KeyboardInterrupt if SIGINT or SIGTERM came during `interruptible` (a deferred one)."""
+    if _signals["got"]:
+        raise KeyboardInterrupt(signal.Signals(_signals["got"][0]).name)
 
 
 def _publish(tmp, path, overwrite):
@@ -166,8 +179,7 @@ def atomic_path(path, overwrite=True):
     tmp = os.path.join(tmp_dir, os.path.basename(path))
     try:
         yield tmp
-        if _signals["got"]:  # a Ctrl-C or SIGTERM that a library swallowed: publish nothing after it
-            raise KeyboardInterrupt(signal.Signals(_signals["got"][0]).name)
+        check_interrupted()  # a Ctrl-C or SIGTERM deferred or swallowed: publish nothing after it
         if not os.path.exists(tmp):
             raise OSError(f"nothing was written for {path}")
         _fsync(tmp)
