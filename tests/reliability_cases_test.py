@@ -360,7 +360,7 @@ def test_numpy_scalars_are_numbers_everywhere(assets):
     gan = wk.WGAN(critic, generator, n_critic=np.int64(3), clip_value=np.float32(0.02), gp_weight=np.float32(5),
                   seed=np.int64(1), ema_decay=np.float32(0.99))
     assert gan.ema_decay == pytest.approx(0.99) and type(gan.ema_decay) is float
-    assert gan.generate(np.int64(3), seed=0, batch_size=np.int64(2)).shape == (3, 28, 28, 1)
+    assert gan.generate(np.int64(3), seed=np.int64(0), batch_size=np.int64(2)).shape == (3, 28, 28, 1)
     assert wk.MLPGenerator(np.int64(2), (np.int64(2),), (np.int64(8),) * 3).get_config()["latent_dim"] == 2
 
 
@@ -455,3 +455,24 @@ def test_signal_during_export_leaves_no_temporaries(assets, tmp_path, signum):
     ours = [line for line in err.splitlines() if line.startswith("wgan-export")]
     assert p.returncode == 130 and ours == ["wgan-export: error: interrupted; nothing was written"], err
     assert os.listdir(scratch) == [] and not os.path.exists(out) and "Traceback" not in err
+
+
+def test_sigterm_during_training_saves_and_says_how_to_resume(assets, tmp_path, monkeypatch, capsys):
+    """temporaries / silent harm: SIGTERM (preemption) mid-run saves the iteration reached, like Ctrl-C."""
+    work = copy_run(tmp_path, assets)
+
+    class Term(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if int(self.model.generator_iterations.numpy()) == 3:
+                os.kill(os.getpid(), signal.SIGTERM)
+    import wgan_keras.train as t
+    real = t._callbacks
+
+    def callbacks(*args):
+        *head, ours = real(*args)
+        return (*head, [Term(), *ours])
+    monkeypatch.setattr(t, "_callbacks", callbacks)
+    with pytest.raises(t.Interrupted, match="interrupted at generator iteration 3; saved checkpoint.keras"):
+        train(TrainConfig(**TINY, generator_iters=4), str(work), verbose=0)
+    assert int(keras.saving.load_model(work / "checkpoint.keras").generator_iterations.numpy()) == 3
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL and not leftovers(work)

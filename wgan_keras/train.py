@@ -89,7 +89,7 @@ def load_or_build(config, data, checkpoint, spe):
 
 
 class _StopOnCtrlC(keras.callbacks.Callback):
-    """The first Ctrl-C ends training after the step in flight and its callbacks (its metrics row
+    """The first Ctrl-C (or SIGTERM) ends training after the step in flight and its callbacks (its metrics row
     included), so the checkpoint saved then continues the log without a gap; a second one stops at once."""
 
     def __init__(self, model):
@@ -107,12 +107,14 @@ class _StopOnCtrlC(keras.callbacks.Callback):
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():  # signals reach the main thread only
-            self.previous = signal.signal(signal.SIGINT, self._handle)
+            # SIGTERM too (a scheduler's preemption, `kill`): it saves and says how to resume, like Ctrl-C,
+            # instead of ending the process with up to --checkpoint_every iterations unsaved.
+            self.previous = {s: signal.signal(s, self._handle) for s in (signal.SIGINT, signal.SIGTERM)}
         return self
 
     def __exit__(self, *exc):
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
+        for s, handler in (self.previous or {}).items():
+            signal.signal(s, handler)
 
 
 class _StopAt(keras.callbacks.Callback):

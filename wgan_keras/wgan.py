@@ -265,6 +265,7 @@ class WGAN(keras.Model):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {name}={value!r}")
         _check_fits(int(n), self.latent_dim, self.sample_shape)
+        seed = int(seed) if isinstance(seed, np.integer) else seed  # Keras takes Python ints only
         seed = seed if seed is not None else self.sample_seed_generator
         z = keras.random.normal((int(n), self.latent_dim), seed=seed)
         return generate_images(self.sampling_generator, keras.ops.convert_to_numpy(z), batch_size)

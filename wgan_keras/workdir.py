@@ -62,7 +62,8 @@ def _preset_hint(previous, config):
         return sum(values.get(k) == v for k, v in PRESETS[name].items())
     theirs, ours = previous.to_dict(), config.to_dict()
     best = max((name for name in PRESETS if PRESETS[name]), key=lambda name: matches(theirs, name), default=None)
-    if best is None or matches(theirs, best) <= matches(ours, best):
+    # most of the preset's settings hold in the stored run, and more of them than in this command
+    if best is None or 2 * matches(theirs, best) <= len(PRESETS[best]) or matches(theirs, best) <= matches(ours, best):
         return ""
     return f" (that run used --preset {best}: pass it again)"
 
