@@ -28,7 +28,7 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-TMP_PREFIX = ".wgan-keras-tmp-checkpoint.keras-"
+TMP_PREFIX = ".wgan-keras-tmp-checkpoint.keras-"  # then -p<pid>h<host>-<random> (wgan_edge.atomic)
 
 
 def command(workdir, args):

@@ -17,7 +17,7 @@ import sys
 import warnings
 from typing import Optional
 
-from wgan_edge.atomic import atomic_path, remove_stale, write_files
+from wgan_edge.atomic import atomic_path, interruptible, remove_stale, write_files
 from wgan_edge.cli import ConfigError, build_parser, check_fields, option, parse, quiet_libraries, run_cli
 from wgan_edge.contract import latent_vectors
 from wgan_export.modes import BY_NAME, FORMATS, NAMES, help_text
@@ -227,7 +227,8 @@ def main(argv=None):
     # The converter calibrates int8 through the deprecated tf.lite.Interpreter and says so, at length.
     warnings.filterwarnings("ignore", message=r"\s*Warning: tf.lite.Interpreter is deprecated")
     try:
-        line = export(config)
+        with interruptible():  # SIGTERM cleans up like Ctrl-C; a Ctrl-C that TensorFlow swallows still stops
+            line = export(config)
     except _GateFailed as e:  # nothing was published
         print("measured " + e.line)
         print(f"wgan-export: quality gate failed: {e.reason}; nothing written", file=sys.stderr)

@@ -12,6 +12,7 @@ import tempfile
 import numpy as np
 import tensorflow as tf
 
+from wgan_edge.atomic import temp_folder
 from wgan_edge.contract import INPUT, OUTPUTS, SIGNATURE
 from wgan_export.graph import exact_pixels
 from wgan_export.lib import ExportError, describe, pre_tanh, representative_dataset, write_saved_model
@@ -88,7 +89,7 @@ def convert(generator, quantize="float32", batch_size=1, int8_io=False, **qat_op
             generator = folded_model(generator)
         except ExportError:
             pass  # a layer folded_layers does not know: the converter sees the generator as it is
-    with tempfile.TemporaryDirectory(prefix="wgan-tflite-") as tmp, quiet_converter():
+    with temp_folder("tflite") as tmp, quiet_converter():  # removed on SIGINT/SIGTERM, reclaimed after SIGKILL
         if mode.route == "tfmot":
             model = convert_qat(generator, batch_size=batch_size, int8_io=int8_io, **qat_options)
         else:

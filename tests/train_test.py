@@ -118,7 +118,8 @@ def test_tfds_mock_and_image_folder_runs(tmp_path):
 
 
 def test_toy_run(tmp_path):
-    model = train(tiny(dataset="ring8", batch_size=64, n_critic=5, generator_iters=2, latent_dim=2, mlp_units=16),
+    model = train(tiny(dataset="ring8", batch_size=64, n_critic=5, generator_iters=2, latent_dim=2, mlp_units=16,
+                       base_filters=64),  # the default: a DCGAN width does not apply to a toy (config.APPLIES)
                   str(tmp_path / "toy"), verbose=0)
     assert model.sample_shape == (2,)
     assert decode(str(tmp_path / "toy" / "samples" / "gen_000002.png")).ndim == 3
@@ -126,7 +127,7 @@ def test_toy_run(tmp_path):
 
 def test_toy_run_with_gp_weight_beta1_and_linear_decay(tmp_path):
     config = tiny(dataset="ring8", batch_size=64, n_critic=5, generator_iters=4, latent_dim=2, mlp_units=16,
-                  lipschitz="gp", gp_weight=0.1, adam_beta1=0.5, learning_rate=1e-3, lr_decay="linear")
+                  base_filters=64, lipschitz="gp", gp_weight=0.1, adam_beta1=0.5, learning_rate=1e-3, lr_decay="linear")
     model = train(config, str(tmp_path / "toy"), verbose=0)
     assert model.gp_weight == 0.1 and float(model.generator_optimizer.beta_1) == 0.5
     # The rate falls linearly from 1e-3 to exactly 0 at the run's last planned update, for both networks.

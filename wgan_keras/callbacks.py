@@ -53,6 +53,17 @@ class NaNGuard(keras.callbacks.Callback):
                 return
 
 
+def non_finite_weight(model):
+    """'ema_generator weight dense_3/kernel' for the first weight holding NaN/Inf, else None."""
+    for w in model.weights:
+        if keras.backend.standardize_dtype(w.dtype).startswith("float") and \
+                not np.isfinite(keras.ops.convert_to_numpy(w)).all():
+            part = next((p for p in ("ema_generator", "generator", "critic") if getattr(model, p, None) is not None
+                         and any(v is w for v in getattr(model, p).weights)), None)
+            return f"{part} weight {w.path}" if part else w.path
+    return None
+
+
 class Checkpointer(keras.callbacks.Callback):
     """Writes `path` (a .keras file) atomically every `every` generator iterations,
     and never with non-finite weights: the last good checkpoint stays in place."""
@@ -62,6 +73,7 @@ class Checkpointer(keras.callbacks.Callback):
         self.path, self.every, self.guard = path, every, guard
         self.last = None
         self.saved_at = None
+        self.bad = None
 
     def on_train_batch_end(self, batch, logs=None):
         gi = _crossed(self.model, self.every, self.last)
@@ -69,8 +81,14 @@ class Checkpointer(keras.callbacks.Callback):
             self.save()
 
     def save(self):
-        if self.guard.tripped or not all(np.isfinite(keras.ops.convert_to_numpy(w)).all() for w in self.model.weights
-                                         if keras.backend.standardize_dtype(w.dtype).startswith("float")):
+        """Writes the checkpoint; False when the weights in memory are not fit to keep. Non-finite weights
+        with finite losses (an EMA gone NaN, say) stop training and are reported in `bad`: (gi, weight)."""
+        if self.guard.tripped or self.bad:
+            return False
+        bad = non_finite_weight(self.model)
+        if bad is not None:
+            self.bad = (counter(self.model, "generator_iterations"), bad)
+            self.model.stop_training = True
             return False
         with atomic_path(self.path) as tmp:
             self.model.save(tmp)
@@ -147,6 +165,8 @@ class Sampler(keras.callbacks.Callback):
     def write(self, gi):
         self.last = gi
         fake = keras.ops.convert_to_numpy(self.model.sampling_generator(self.z, training=False)).astype(np.float32)
+        if not np.isfinite(fake).all():  # an EMA gone NaN: no grid of noise (the Checkpointer reports it)
+            return None
         path = os.path.join(self.folder, f"gen_{gi:06d}.png")
         if fake.ndim == 4:
             save_image_grid(path, fake)

@@ -30,6 +30,31 @@ MUTABLE = ("epochs", "generator_iters", "sample_every", "checkpoint_every", "log
 BIG = 1 << 40  # "practically unbounded" for counts of iterations
 
 
+def _is_tfds(c):
+    return c.images is None and not c.is_toy and c.resolved_dataset != BUNDLED
+
+
+# Settings that act on some runs only: field -> (where it acts, does it act on run c?, what run c is).
+# A value other than the default (or a preset's) on a run where it does not act is refused by
+# `validate`: it would be accepted and ignored. Validation, docs/reliability.md and the tests read this table.
+APPLIES = {
+    "image_size": ("image data", lambda c: not c.is_toy, lambda c: f"the 2-D toy {c.dataset!r}"),
+    "channels": ("image data", lambda c: not c.is_toy, lambda c: f"the 2-D toy {c.dataset!r}"),
+    "upsample": ("the dcgan architecture (images)", lambda c: c.resolved_architecture == "dcgan",
+                 lambda c: f"the 2-D toy {c.dataset!r}" if c.is_toy else "--architecture mlp"),
+    "base_filters": ("the dcgan architecture (images)", lambda c: c.resolved_architecture == "dcgan",
+                     lambda c: f"the 2-D toy {c.dataset!r}" if c.is_toy else "--architecture mlp"),
+    "mlp_units": ("the mlp architecture (toys, or --architecture mlp)", lambda c: c.resolved_architecture == "mlp",
+                  lambda c: "the dcgan architecture"),
+    "data_dir": ("TFDS datasets", _is_tfds, lambda c: "--images" if c.images else f"dataset {c.resolved_dataset!r}"),
+    "download": ("TFDS datasets", _is_tfds, lambda c: "--images" if c.images else f"dataset {c.resolved_dataset!r}"),
+    "clip_value": ("--lipschitz clip", lambda c: c.lipschitz == "clip", lambda c: f"--lipschitz {c.lipschitz}"),
+    "gp_weight": ("--lipschitz gp", lambda c: c.lipschitz == "gp", lambda c: f"--lipschitz {c.lipschitz}"),
+    "adam_beta1": ("--lipschitz gp or sn (Adam)", lambda c: c.lipschitz != "clip", lambda c: "--lipschitz clip "
+                                                                                             "(RMSProp)"),
+}
+
+
 @dataclasses.dataclass
 class TrainConfig:
     """Settings of a training run (wgan-train)."""
@@ -96,6 +121,13 @@ class TrainConfig:
                                              "auto picks mixed_bfloat16 where the CPU or GPU computes bf16 in "
                                              "hardware, else float32.", choices=PRECISIONS)
 
+    def __post_init__(self):
+        for f in dataclasses.fields(self):  # numpy scalars (np.float32(0.99), np.int64(5)) are numbers too
+            value = getattr(self, f.name)
+            # numpy's scalar types, recognised without importing numpy (flags are parsed before it loads)
+            if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
+                setattr(self, f.name, value.item())
+
     @property
     def resolved_dataset(self):
         return self.dataset or BUNDLED
@@ -133,9 +165,16 @@ class TrainConfig:
             bad("generator_iters", "cannot be combined with epochs (pick one stopping rule)")
         if self.is_toy and self.resolved_architecture != "mlp":
             bad("architecture", f"must be mlp for the 2-D toy dataset={self.dataset!r}")
-        if self.is_toy and (self.image_size or self.channels):
-            bad("image_size" if self.image_size else "channels", f"does not apply to the 2-D toy {self.dataset!r}")
+        for field, (where, acts, this_run) in APPLIES.items():
+            if not acts(self) and getattr(self, field) not in _unset_values(field):
+                bad(field, f"does not apply to {this_run(self)}, only to {where}: it would be ignored; drop it")
         return self
+
+    @classmethod
+    def unknown_fields(cls, values):
+        """The keys of a config dict (a config.json) that are not fields of this version."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return [k for k in values if k not in names]
 
     def to_dict(self):
         return dataclasses.asdict(self)
@@ -162,3 +201,9 @@ class TrainConfig:
         mutable = MUTABLE if self.lr_decay == "none" else tuple(m for m in MUTABLE if m not in (
             "epochs", "generator_iters"))
         return [(k, theirs.get(k), v) for k, v in ours.items() if k not in mutable and theirs.get(k) != v]
+
+
+def _unset_values(field):
+    """The values of `field` that do not mean "the user set it": its default and any preset's."""
+    default = next(f.default for f in dataclasses.fields(TrainConfig) if f.name == field)
+    return [default] + [p[field] for p in PRESETS.values() if field in p]

@@ -5,7 +5,10 @@ generator's variable w:  e <- d*e + (1-d)*w, with a warm-up d_t = min(decay, (1+
 (t = generator iterations before the update), so early averages do not carry the
 random initialisation for ~1/(1-decay) iterations. Written with keras.ops only.
 """
+import numbers
+
 import keras
+import numpy as np
 from keras import ops
 
 
@@ -46,7 +49,8 @@ def check_decay(decay):
     """None (no EMA) or a float in (0, 1); raises ValueError otherwise."""
     if decay is None:
         return None
-    if isinstance(decay, bool) or not isinstance(decay, (int, float)) or not 0.0 < float(decay) < 1.0:
+    # numbers.Real also admits numpy scalars (np.float32(0.99)), which are not Python floats
+    if isinstance(decay, (bool, np.bool_)) or not isinstance(decay, numbers.Real) or not 0.0 < float(decay) < 1.0:
         raise ValueError(f"ema_decay must be None or a number in (0, 1), got ema_decay={decay!r}")
     return float(decay)
 

@@ -14,12 +14,13 @@ import warnings
 import keras
 import tensorflow as tf
 
-from wgan_edge.cli import first_line
 from wgan_edge.contract import latent_vectors
 from wgan_keras import workdir as wd
 from wgan_keras.callbacks import Checkpointer, MetricsLogger, NaNGuard, Sampler, counter, plot_w_estimate
+from wgan_keras.checkpoint import check_checkpoint, load_checkpoint
 from wgan_keras.data import check_array, epoch_dataset, epochs_dataset, load_data, steps_per_epoch
 from wgan_keras.distribute import make_strategy, set_precision
+from wgan_keras.memory import check_training_fits
 from wgan_keras.models import DCGANCritic, DCGANGenerator, MLPCritic, MLPGenerator
 from wgan_keras.optimizers import make_optimizer
 from wgan_keras.progress import Progress
@@ -69,43 +70,26 @@ def target_steps(config, spe):
     return config.generator_iters * math.ceil(100 / config.n_critic)  # bound; `_StopAt` ends it
 
 
-def check_checkpoint(model, config, sample_shape, path):
-    """The checkpoint must be the run config.json describes: same algorithm settings and networks."""
-    if not isinstance(model, WGAN):
-        raise ValueError(f"{path} holds a {type(model).__name__}, not a WGAN")
-    if tuple(model.sample_shape) != tuple(sample_shape):
-        raise ValueError(f"{path} makes samples of shape {model.sample_shape}, the data has {tuple(sample_shape)}")
-    expected = build_model(config, sample_shape)
-    for name in ("n_critic", "clip_value", "critic_schedule", "lipschitz", "gp_weight", "latent_dim", "seed"):
-        if getattr(model, name) != getattr(expected, name):
-            raise ValueError(f"{path} was trained with {name}={getattr(model, name)!r}, but the config says "
-                             f"{getattr(expected, name)!r}; pick another --workdir")
-    for part in ("critic", "generator"):
-        theirs, ours = getattr(model, part), getattr(expected, part)
-        strip = lambda c: {k: v for k, v in c.items() if k not in ("name", "trainable", "dtype")}  # noqa: E731
-        if type(theirs) is not type(ours) or strip(theirs.get_config()) != strip(ours.get_config()):
-            raise ValueError(f"{path}: its {part} ({type(theirs).__name__}) differs from the one the config "
-                             f"builds ({type(ours).__name__}); pick another --workdir")
+def _optimizers(config, spe):
+    target = target_steps(config, spe)
+    return {"critic_optimizer": optimizer(config, target * config.n_critic),
+            "generator_optimizer": optimizer(config, config.generator_iters or target,
+                                             config.generator_learning_rate)}
 
 
 def load_or_build(config, data, checkpoint, spe):
     if os.path.exists(checkpoint):
-        try:
-            model = keras.saving.load_model(checkpoint)
-        except Exception as e:  # a truncated zip, an edited file, a foreign model
-            raise ValueError(f"{checkpoint} cannot be loaded ({type(e).__name__}: {first_line(e)})") from None
-        check_checkpoint(model, config, data.shape[1:], checkpoint)
+        model = load_checkpoint(checkpoint)
+        check_checkpoint(model, build_model(config, data.shape[1:]), _optimizers(config, spe), data.shape[1:],
+                         checkpoint)
         return model
     model = build_model(config, tuple(data.shape[1:]))
-    target = target_steps(config, spe)
-    model.compile(critic_optimizer=optimizer(config, target * config.n_critic),
-                  generator_optimizer=optimizer(config, config.generator_iters or target,
-                                                    config.generator_learning_rate))
+    model.compile(**_optimizers(config, spe))
     return model
 
 
 class _StopOnCtrlC(keras.callbacks.Callback):
-    """The first Ctrl-C ends training after the step in flight and its callbacks (its metrics row
+    """The first Ctrl-C (or SIGTERM) ends training after the step in flight and its callbacks (its metrics row
     included), so the checkpoint saved then continues the log without a gap; a second one stops at once."""
 
     def __init__(self, model):
@@ -123,12 +107,14 @@ class _StopOnCtrlC(keras.callbacks.Callback):
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():  # signals reach the main thread only
-            self.previous = signal.signal(signal.SIGINT, self._handle)
+            # SIGTERM too (a scheduler's preemption, `kill`): it saves and says how to resume, like Ctrl-C,
+            # instead of ending the process with up to --checkpoint_every iterations unsaved.
+            self.previous = {s: signal.signal(s, self._handle) for s in (signal.SIGINT, signal.SIGTERM)}
         return self
 
     def __exit__(self, *exc):
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
+        for s, handler in (self.previous or {}).items():
+            signal.signal(s, handler)
 
 
 class _StopAt(keras.callbacks.Callback):
@@ -231,6 +217,8 @@ def train(config, workdir, callbacks=(), verbose="auto"):
                 print(f"wgan-train: {workdir} is already at {counter(model, 'generator_iterations')} generator "
                       f"iterations; nothing to do (raise --generator_iters or --epochs to train on)")
             return model
+        itemsize = 4 if keras.config.dtype_policy().compute_dtype == "float32" else 2  # bf16 activations
+        check_training_fits(model, config.batch_size, itemsize)  # before a step that TensorFlow cannot survive
         wd.write_config(workdir, config)
         return _run(model, config, workdir, data, spe, callbacks, verbose)
 
@@ -270,6 +258,10 @@ def _run(model, config, workdir, data, spe, callbacks, verbose):
         raise FloatingPointError(f"training diverged: {name}={value} at generator iteration {gi}; stopped and {kept}"
                                  f" (try a lower --learning_rate)")
     saver.save()
+    if saver.bad:  # the losses stayed finite, so NaNGuard saw nothing; without this the run "succeeded"
+        gi, weight = saver.bad
+        raise FloatingPointError(f"{weight} became NaN/Inf at generator iteration {gi} (the losses stayed finite); "
+                                 f"stopped and kept the last good {wd.CHECKPOINT}, which is not at {gi}")
     gi = counter(model, "generator_iterations")
     if sampler.last != gi:
         sampler.write(gi)

@@ -34,6 +34,17 @@ def _python_number(value):
     return value.item() if value.size == 1 else value
 
 
+def _check_fits(n, latent_dim, sample_shape):
+    """generate(n) holds z, the samples and their concatenation in memory: refuse what cannot fit,
+    before TensorFlow fails (ResourceExhaustedError) or aborts the process under `ulimit -v`."""
+    from wgan_keras.memory import available_bytes, gib, limit_name
+    per_sample = 4 * (latent_dim + 2 * int(np.prod(sample_shape)))  # float32: z, chunks, their concatenation
+    free = available_bytes()
+    if free is not None and n * per_sample > free:
+        raise ValueError(f"n={n} samples of shape {tuple(sample_shape)} need {gib(n * per_sample)} in memory, more "
+                         f"than the {gib(free)} of {limit_name()}; generate at most {free // per_sample} at a time")
+
+
 @keras.saving.register_keras_serializable(package="wgan_keras")
 class WGAN(keras.Model):
     """Wasserstein GAN (Arjovsky, Chintala, Bottou 2017).
@@ -211,7 +222,7 @@ class WGAN(keras.Model):
                 x = array_batches(x, batch_size or 64, shuffle)
                 if validation_data is not None and not isinstance(validation_data, tf.data.Dataset):
                     validation_data = array_batches(validation_data, batch_size or 64, False)
-            x = group_batches(x, self.n_critic, plumbing.replicas_in_sync(self))
+            x = group_batches(x, self.n_critic, plumbing.replicas_in_sync(self), self.sample_shape)
         return super().fit(x, epochs=epochs, verbose=verbose, callbacks=callbacks, validation_data=validation_data,
                            shuffle=False,  # x is a dataset by now, shuffled upstream
                            initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
@@ -250,8 +261,11 @@ class WGAN(keras.Model):
 
         `seed` (int) makes the draw reproducible; None advances the model's SeedGenerator.
         """
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"n must be a positive integer, got n={n!r}")
+        for name, value in (("n", n), ("batch_size", batch_size)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {name}={value!r}")
+        _check_fits(int(n), self.latent_dim, self.sample_shape)
+        seed = int(seed) if isinstance(seed, np.integer) else seed  # Keras takes Python ints only
         seed = seed if seed is not None else self.sample_seed_generator
         z = keras.random.normal((int(n), self.latent_dim), seed=seed)
         return generate_images(self.sampling_generator, keras.ops.convert_to_numpy(z), batch_size)

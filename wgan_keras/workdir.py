@@ -14,7 +14,7 @@ from wgan_edge.atomic import atomic_path, remove_stale
 from wgan_edge.cli import ConfigError, first_line
 from wgan_keras.callbacks import COLUMNS, QUALITY
 from wgan_keras.config import TrainConfig
-from wgan_keras.presets import preset_of
+from wgan_keras.presets import PRESETS
 
 CHECKPOINT = "checkpoint.keras"
 CONFIG = "config.json"
@@ -23,18 +23,49 @@ LOCK = ".wgan-keras.lock"
 OURS = (CHECKPOINT, METRICS, "w_estimate.png", "samples", "tensorboard")
 
 
-def previous_config(workdir):
-    """The TrainConfig a workdir's config.json holds, None for a new workdir, ValueError if unreadable."""
+def _read_config(workdir):
+    """The dict a workdir's config.json holds, None for a new workdir, ValueError if unreadable."""
     path = os.path.join(workdir, CONFIG)
     if not os.path.lexists(path):
         return None
     try:
         with open(path) as f:
-            return TrainConfig.from_dict(json.load(f))
+            values = json.load(f)
+        TrainConfig.from_dict(values)  # a JSON list, wrong types
+        return values
     except (ValueError, TypeError, RecursionError, OSError, UnicodeDecodeError) as e:
         why = "nested too deeply" if isinstance(e, RecursionError) else type(e).__name__
         raise ValueError(f"workdir {workdir}: {CONFIG} is not a wgan-train config ({why}); move it away or pick "
                          f"another --workdir") from None
+
+
+def previous_config(workdir):
+    """The TrainConfig a workdir's config.json holds, None for a new workdir, ValueError if unreadable."""
+    values = _read_config(workdir)
+    return None if values is None else TrainConfig.from_dict(values)
+
+
+def _check_unknown(workdir, values):
+    """A field this version does not know (a newer wgan-keras wrote it, or a person): kept when unset
+    (null/false: the behaviour this version has anyway; `write_config` keeps it), else refused, since
+    resuming would silently train without a setting the run was started with."""
+    for name in TrainConfig.unknown_fields(values):
+        if values[name] not in (None, False):
+            raise ValueError(f"workdir {workdir}: {CONFIG} sets {name}={values[name]!r}, a setting this version of "
+                             f"wgan-keras does not know (a newer version's?); resume with that version, or remove "
+                             f"the field if it does not matter")
+
+
+def _preset_hint(previous, config):
+    """' (that run used --preset P ...)' when the stored settings match a preset better than ours."""
+    def matches(values, name):
+        return sum(values.get(k) == v for k, v in PRESETS[name].items())
+    theirs, ours = previous.to_dict(), config.to_dict()
+    best = max((name for name in PRESETS if PRESETS[name]), key=lambda name: matches(theirs, name), default=None)
+    # most of the preset's settings hold in the stored run, and more of them than in this command
+    if best is None or 2 * matches(theirs, best) <= len(PRESETS[best]) or matches(theirs, best) <= matches(ours, best):
+        return ""
+    return f" (that run used --preset {best}: pass it again)"
 
 
 def check(workdir, config):
@@ -45,15 +76,16 @@ def check(workdir, config):
     workdir = os.path.abspath(workdir)
     if os.path.lexists(workdir) and not os.path.isdir(workdir):
         raise ValueError(f"workdir {workdir} exists and is not a folder")
-    previous = previous_config(workdir)
-    if previous is not None:
+    values = _read_config(workdir)
+    if values is not None:
+        _check_unknown(workdir, values)
+        previous = TrainConfig.from_dict(values)
         diff = config.differences(previous)
         if diff:
             field, theirs, ours = diff[0]
-            used = preset_of(previous.to_dict())  # the usual cause: the first command had --preset, this one not
-            hint = f" (that run used --preset {used}: pass it again)" if used != preset_of(config.to_dict()) else ""
+            # The usual cause: the first command had --preset, this one not (or another preset).
             raise ValueError(f"workdir {workdir} holds a run with a different config: {field} {theirs!r} vs {ours!r}"
-                             + hint)
+                             + _preset_hint(previous, config))
     elif os.path.isdir(workdir):
         foreign = [name for name in OURS if os.path.lexists(os.path.join(workdir, name))]
         if foreign:
@@ -72,14 +104,29 @@ def check_metrics(path):
     if not os.path.exists(path):
         return
     try:
-        with open(path, newline="") as f:
-            reader = csv.DictReader(f)
-            if tuple(reader.fieldnames or ()) not in (COLUMNS, COLUMNS[:-len(QUALITY)]):  # 0.1: no quality columns
-                raise ValueError("other columns")
-            for row in reader:
-                int(row["generator_iterations"])
+        read_rows(path)
     except (ValueError, TypeError, csv.Error, UnicodeDecodeError) as e:
         raise ValueError(f"{path} is not a metrics.csv that wgan-train wrote ({first_line(e)}); move it away") from None
+
+
+def read_rows(path):
+    """The rows of a metrics.csv we wrote, without a last row that a crash cut short (no line end:
+    the process died inside the write); raises ValueError for a file we did not write."""
+    with open(path, newline="") as f:
+        text = f.read()
+    if text and not text.endswith("\n"):
+        text = text[:text.rfind("\n") + 1]  # the partial row goes; `keep_rows_until` rewrites the file without it
+    if not text:
+        return []  # even the header was cut: nothing to keep
+    reader = csv.DictReader(text.splitlines(keepends=True))
+    if tuple(reader.fieldnames or ()) not in (COLUMNS, COLUMNS[:-len(QUALITY)]):  # 0.1: no quality columns
+        raise ValueError("other columns")
+    rows = list(reader)
+    for row in rows:
+        if None in row:
+            raise ValueError("a row longer than the header")
+        int(row["generator_iterations"])
+    return rows
 
 
 def _holder(fd):
@@ -124,16 +171,18 @@ def claimed(workdir):
 
 
 def write_config(workdir, config):
+    """config.json for `config`, keeping the (unset: see `_check_unknown`) fields this version does not know."""
+    old = _read_config(workdir) or {}
+    values = {**config.to_dict(), **{k: old[k] for k in TrainConfig.unknown_fields(old)}}
     with atomic_path(os.path.join(workdir, CONFIG)) as tmp, open(tmp, "w") as f:
-        json.dump(config.to_dict(), f, indent=2)
+        json.dump(values, f, indent=2)
 
 
 def keep_rows_until(csv_path, generator_iterations):
     """Drops metrics.csv rows logged after the checkpoint we resume from (they will be redone)."""
     if not os.path.exists(csv_path):
         return
-    with open(csv_path, newline="") as f:
-        rows = [r for r in csv.DictReader(f) if int(r["generator_iterations"]) <= generator_iterations]
+    rows = [r for r in read_rows(csv_path) if int(r["generator_iterations"]) <= generator_iterations]
     with atomic_path(csv_path) as tmp, open(tmp, "w", newline="") as f:
         out = csv.DictWriter(f, COLUMNS)
         out.writeheader()

@@ -1,30 +1,37 @@
 """Write-then-rename file publishing, so a crash or a full disk never leaves a
 half-written file where a good one was. Standard library only (the edge sampler uses it).
 
-Temporaries are folders named `.wgan-keras-tmp-<name>-<random>` holding an owner file with
-the writing process's pid and host: `remove_stale` deletes only folders that carry that
-file and whose process is gone, never a user's own `.tmp-...` entry.
+Temporaries are folders named `.wgan-keras-tmp-<name>-p<pid>h<host hash>-<random>`: the owner is
+part of the name, created in one mkdir, so no kill (SIGKILL included) can leave a temporary whose
+owner is unknown. `remove_stale` deletes only such folders whose process is gone (and folders of
+the older layout, with an owner file inside), never a user's own `.tmp-...` entry. `temp_folder`
+gives a scratch folder (TMPDIR) on the same terms; `interruptible` turns SIGINT and SIGTERM into
+KeyboardInterrupt so that every temporary is removed on those signals too.
 """
 import contextlib
 import errno
+import hashlib
 import os
+import re
 import shutil
+import signal
 import socket
 import tempfile
+import threading
 
 PREFIX = ".wgan-keras-tmp-"
-OWNER = ".wgan-keras-owner"
+OWNER = ".wgan-keras-owner"  # the owner file of the older layout (wgan-keras <= 0.2), still recognised
+_TAG = re.compile(r"-p(\d+)h([0-9a-f]{8})-[^-]*$")  # "-p<pid>h<host hash>-<mkdtemp's random part>"
+_signals = {"active": False, "got": []}
+
+
+def _host():
+    return hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]
 
 
 def _make_temp_dir(parent, name):
-    tmp_dir = tempfile.mkdtemp(prefix=f"{PREFIX}{name}-", dir=parent)
-    try:
-        with open(os.path.join(tmp_dir, OWNER), "w") as f:
-            f.write(f"{os.getpid()} {socket.gethostname()}\n")
-    except BaseException:  # a full disk already: leave nothing behind
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-        raise
-    return tmp_dir
+    # One mkdir makes the folder and states its owner: nothing to write after it, so nothing to lose.
+    return tempfile.mkdtemp(prefix=f"{PREFIX}{name}-p{os.getpid()}h{_host()}-", dir=parent)
 
 
 def _alive(pid):
@@ -37,23 +44,95 @@ def _alive(pid):
     return True
 
 
+def _owner(path, name):
+    """(pid, host hash) of one of our temporaries, or None when it is not provably ours."""
+    tag = _TAG.search(name)
+    if tag:
+        return int(tag.group(1)), tag.group(2)
+    try:  # the older layout: an owner file "pid host" inside
+        with open(os.path.join(path, OWNER)) as f:
+            pid, host = f.read().split()
+        return int(pid), hashlib.sha1(host.encode()).hexdigest()[:8]
+    except (OSError, ValueError):
+        return None
+
+
 def remove_stale(folder):
     """Removes the temporaries that a killed wgan-keras process left in `folder`; returns their names."""
     removed = []
-    for name in os.listdir(folder) if os.path.isdir(folder) else ():
+    try:
+        names = os.listdir(folder) if os.path.isdir(folder) else ()
+    except OSError:  # an unreadable folder holds nothing we can clean
+        names = ()
+    for name in names:
         path = os.path.join(folder, name)
         if not name.startswith(PREFIX) or os.path.islink(path) or not os.path.isdir(path):
             continue
-        try:
-            with open(os.path.join(path, OWNER)) as f:
-                pid, host = f.read().split()
-            pid = int(pid)
-        except (OSError, ValueError):
-            continue  # no owner file we wrote: not ours to delete
-        if host == socket.gethostname() and not _alive(pid):
+        owner = _owner(path, name)
+        if owner is not None and owner[1] == _host() and not _alive(owner[0]):
             shutil.rmtree(path, ignore_errors=True)
             removed.append(name)
     return removed
+
+
+@contextlib.contextmanager
+def interruptible():
+    """While active (in the main thread): SIGINT and SIGTERM raise KeyboardInterrupt, so every `finally`
+    runs and removes its temporaries (SIGTERM's default action would end the process without). They are
+    remembered: one that lands inside a library is deferred to our next check (`check_interrupted`, which
+    `temp_folder` and `atomic_path` call), since TensorFlow's gc callbacks swallow a KeyboardInterrupt
+    ("Exception ignored") and its C++ calls turn one into SystemError; no file is published after it
+    and leaving the block raises KeyboardInterrupt."""
+    if _signals["active"] or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        _signals["got"].append(signum)
+        # Raised at once in our own code; inside a library (TensorFlow's converter) only at our next
+        # check, since an exception thrown into its C++ calls can surface as SystemError with a
+        # traceback. A second signal raises at once wherever it lands.
+        ours = (frame.f_globals.get("__name__") or "").startswith(("wgan_", "__main__")) if frame else True
+        if ours or len(_signals["got"]) > 1:
+            raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    _signals["active"] = True
+    try:
+        yield
+    except BaseException:
+        if _signals["got"]:
+            raise KeyboardInterrupt(signal.Signals(_signals["got"][0]).name) from None
+        raise
+    else:
+        if _signals["got"]:
+            raise KeyboardInterrupt(signal.Signals(_signals["got"][0]).name)
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+        _signals["active"] = False
+        _signals["got"].clear()
+
+
+@contextlib.contextmanager
+def temp_folder(name, parent=None):
+    """A scratch folder (default: in TMPDIR) for the block, removed when it ends, on SIGINT and SIGTERM
+    (`interruptible`), and, after a SIGKILL, by the next `temp_folder` or `remove_stale` there."""
+    parent = parent or tempfile.gettempdir()
+    remove_stale(parent)  # what killed processes left
+    with interruptible():
+        path = _make_temp_dir(parent, name)
+        try:
+            yield path
+            check_interrupted()
+        finally:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def check_interrupted():
+    """Raises KeyboardInterrupt if SIGINT or SIGTERM came during `interruptible` (a deferred one)."""
+    if _signals["got"]:
+        raise KeyboardInterrupt(signal.Signals(_signals["got"][0]).name)
 
 
 def _publish(tmp, path, overwrite):
@@ -100,6 +179,7 @@ def atomic_path(path, overwrite=True):
     tmp = os.path.join(tmp_dir, os.path.basename(path))
     try:
         yield tmp
+        check_interrupted()  # a Ctrl-C or SIGTERM deferred or swallowed: publish nothing after it
         if not os.path.exists(tmp):
             raise OSError(f"nothing was written for {path}")
         _fsync(tmp)

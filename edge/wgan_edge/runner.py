@@ -10,6 +10,7 @@ from wgan_edge.cli import first_line
 from wgan_edge.contract import INPUT, OUTPUTS, SIGNATURE, to_uint8
 
 INTEGER = (np.int8, np.uint8, np.int16)
+_KEEP = []  # interpreters never to be destroyed (see TFLiteGenerator.__init__)
 
 
 class RunnerError(ValueError):
@@ -22,24 +23,62 @@ def _check_tensor(name, details, allowed):
     if dtype.type not in allowed:
         raise RunnerError(f"the '{SIGNATURE}' signature's '{name}' is {dtype.name}, expected one of "
                           f"{[np.dtype(a).name for a in allowed]}")
-    if dtype.type in INTEGER and name != "pixels" and not details["quantization"][0] > 0:
-        raise RunnerError(f"the '{SIGNATURE}' signature's '{name}' is {dtype.name} without a quantization scale")
+    scale = details["quantization"][0]
+    if dtype.type in INTEGER and name != "pixels" and not (np.isfinite(scale) and scale > 0):
+        raise RunnerError(f"the '{SIGNATURE}' signature's '{name}' is {dtype.name} without a usable quantization "
+                          f"scale ({scale})")
+
+
+def _interpreter(num_threads, delegates, kwargs):
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+    resolver = OpResolverType.AUTO if delegates else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+    return Interpreter(num_threads=num_threads, experimental_op_resolver_type=resolver, **kwargs)
+
+
+def _xnnpack_safe(inputs):
+    """False for an integer input whose quantization XNNPACK may crash on (LiteRT 2.x: a z scale of 1e10
+    ends in "double free detected", a zero point outside the type's range in a RuntimeError); LiteRT's
+    own kernels run those. A calibrated z ~ N(0, 1) has a scale near 0.03 and a zero point near 0."""
+    for details in inputs:
+        dtype = np.dtype(details["dtype"])
+        if dtype.kind in "iu":
+            scale, zero = details["quantization"]
+            info = np.iinfo(dtype)
+            if not (1e-6 <= scale <= 1e3 and info.min <= zero <= info.max):
+                return False
+    return True
 
 
 class TFLiteGenerator:
     """Runs a .tflite generator (path or bytes): `runner(z)` -> {"images", "pixels"}."""
 
     def __init__(self, model, num_threads=2):
-        from ai_edge_litert.interpreter import Interpreter
         kwargs = {"model_content": bytes(model)} if isinstance(model, (bytes, bytearray)) else {"model_path": model}
+        self.delegated = True
         try:
-            self.interpreter = Interpreter(num_threads=num_threads, **kwargs)
+            self.interpreter = _interpreter(num_threads, True, kwargs)
             signatures = self.interpreter.get_signature_list()
         except Exception as e:  # LiteRT raises ValueError/RuntimeError with multi-line C++ text
             raise RunnerError(f"cannot load the TFLite model: {first_line(e)[:200]}") from None
         if SIGNATURE not in signatures:
             raise RunnerError(f"the model has no '{SIGNATURE}' signature (signatures: {sorted(signatures)}); "
                               f"export it with wgan-export")
+        if not _xnnpack_safe(self.interpreter.get_input_details()):  # before XNNPACK ever sees it
+            self.delegated = False
+            self.interpreter = _interpreter(num_threads, False, kwargs)
+        try:
+            self.interpreter.allocate_tensors()  # XNNPACK (LiteRT's default delegate) prepares here
+        except RuntimeError:
+            # XNNPACK refuses some quantization parameters ("unsupported zero-point value", "failed to create
+            # XNNPACK runtime") that LiteRT's own kernels may run: try once more without the delegate.
+            self.delegated = False
+            _KEEP.append(self.interpreter)  # LiteRT double-frees an interpreter whose delegate failed to prepare
+            try:
+                self.interpreter = _interpreter(num_threads, False, kwargs)
+                self.interpreter.allocate_tensors()
+            except Exception as e:
+                raise RunnerError(f"LiteRT cannot prepare the model, with or without XNNPACK: "
+                                  f"{first_line(e)[:200]}") from None
         self.runner = self.interpreter.get_signature_runner(SIGNATURE)
         inputs = self.runner.get_input_details()
         if list(inputs) != [INPUT]:
@@ -89,7 +128,10 @@ class TFLiteGenerator:
             chunk = z[i:i + step]
             if len(chunk) < step:  # pad the last fixed batch, drop the padding after
                 chunk = np.concatenate([chunk, np.zeros((step - len(chunk), self.latent_dim), np.float32)])
-            out = self.runner(**{INPUT: self._quantize_z(chunk)})
+            try:
+                out = self.runner(**{INPUT: self._quantize_z(chunk)})
+            except RuntimeError as e:  # a kernel that refuses its tensors at run time: one line, not C++ text
+                raise RunnerError(f"LiteRT cannot run the model: {first_line(e)[:200]}") from None
             take = min(step, n - i)
             if "images" in out:
                 # int8 images on the pixel grid: q = -128 (black) dequantizes to -1.0039; the contract says [-1, 1]

@@ -32,14 +32,15 @@ def array_batches(x, batch_size, shuffle):
     return in_memory(ds.map(epoch_batches).unbatch().map(lambda rows: tf.gather(x, rows)))
 
 
-def group_batches(dataset, n_critic, replicas=1):
+def group_batches(dataset, n_critic, replicas=1, sample_shape=None):
     """Batches of m samples -> one element of n_critic * m samples per generator iteration.
 
     Each group holds n_critic consecutive batches, one per critic iteration. For
     `replicas` > 1 the group is laid out replica-major, so the split that
     tf.distribute makes along axis 0 hands replica r its m / replicas slice of
     every one of the n_critic batches: N replicas see the batches of one device.
-    Batches of another size than the first (a final partial one) are dropped.
+    Batches of another size than the first (a final partial one) are dropped. With `sample_shape`
+    (the model's) a dataset of single samples, or of other samples, is refused in one line.
     """
     spec = dataset.element_spec
     if isinstance(spec, (tuple, list)):  # (images, labels): a WGAN uses the images
@@ -47,6 +48,7 @@ def group_batches(dataset, n_critic, replicas=1):
         spec = spec[0]
     if not isinstance(spec, tf.TensorSpec) or spec.shape.rank is None or spec.shape.rank < 2:
         raise ValueError(f"x: expected a dataset of batches (m, ...), got element_spec={spec}")
+    _check_sample_shape(spec.shape, sample_shape)
     if not spec.dtype.is_floating:
         raise ValueError(f"x: images must be floats scaled to the generator's range ([-1, 1]), got dtype "
                          f"{spec.dtype.name}; see wgan_keras.data.scale_images")
@@ -68,3 +70,16 @@ def group_batches(dataset, n_critic, replicas=1):
         return tf.reshape(group, tf.concat([[n_critic * m], tail], 0))
 
     return dataset.map(replica_major, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+def _check_sample_shape(shape, sample_shape):
+    """An unbatched dataset of (28, 28, 1) images would be read as batches of 28 samples (28, 1)."""
+    if sample_shape is None or shape.rank is None:
+        return
+    dims, sample_shape = tuple(shape.as_list()), tuple(sample_shape)
+    if dims == sample_shape:
+        raise ValueError(f"x: the dataset yields single samples of shape {dims}, not batches; batch it first, "
+                         f"e.g. dataset.batch(64)")
+    if None not in dims[1:] and dims[1:] != sample_shape:
+        raise ValueError(f"x: the dataset yields batches of samples of shape {dims[1:]}, the generator makes "
+                         f"{sample_shape}")

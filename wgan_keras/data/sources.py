@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 import tensorflow as tf
 
+from wgan_edge.cli import first_line
 from wgan_keras.choices import BUNDLED, IMAGE_SIZES
 from wgan_keras.data.toys import TOYS, sample_toy
 
@@ -54,10 +55,15 @@ def load_tfds(name, data_dir=None, download=False, split="train"):
         tfds.builder(name, data_dir=data_dir)
     except tfds.core.registered.DatasetNotFoundError:
         raise ValueError(f"dataset={name!r} is neither bundled ({BUNDLED}), a toy {TOYS} nor a TFDS dataset") from None
+    except Exception as e:  # AssertionError "... cannot be loaded at version 9.9.9, only: 3.0.1."
+        versions = re.search(r"cannot be loaded at version \S+, only: (.+?)\.?$", first_line(e))
+        raise ValueError(f"dataset={name!r}: " + (f"TFDS has no such version; it has {versions.group(1)}" if versions
+                                                  else f"TFDS refused it ({first_line(e)[:200]})")) from None
     try:
         ds = tfds.load(name, split=split, data_dir=data_dir, download=download)
     except Exception as e:  # TFDS raises AssertionError, ImportError, network errors, ...
-        why = "is not prepared there" if not download else f"could not be downloaded ({type(e).__name__})"
+        why = "is not prepared there" if not download else \
+            f"could not be downloaded ({type(e).__name__}: {first_line(e)[:160]})"
         raise ValueError(f"dataset={name!r}: TFDS data {why} (data_dir={data_dir!r}); ways out: --data_dir DIR "
                          f"with prepared TFDS data, --images FOLDER, or --dataset {BUNDLED} (bundled, offline)"
                          ) from None
@@ -122,8 +128,11 @@ def load_folder(folder, image_size, channels):
             data = _read_image_file(path)
             if data is None or _pixels(data) > MAX_PIXELS:
                 raise ValueError("not a regular image file, or a decompression bomb")
-            image = tf.io.decode_image(data, channels=channels, expand_animations=False)
-            images.append(fit_to_size(image.numpy()[None], image_size)[0])
+            # Decoded as RGB, then given the run's channels: libjpeg cannot turn CMYK into grey (it prints
+            # "Unsupported color conversion request" on stderr and fails); grey+alpha, palette and 16-bit
+            # PNGs decode to 8-bit RGB too.
+            image = tf.io.decode_image(data, channels=3, expand_animations=False).numpy()[None]
+            images.append(fit_to_size(match_channels(image, channels), image_size)[0])
         except (tf.errors.OpError, OSError, ValueError):
             bad.append(path)
     if not images:

@@ -6,9 +6,12 @@ reference is the last HELD_OUT_PER_CLASS = 100 digits of each class (1,000 in al
 `reference_images()`); `wgan_keras.evaluation.train_features` trains on the other 3,000.
 """
 import os
+import zipfile
 
 import keras
 import numpy as np
+
+from wgan_edge.cli import first_line
 
 WEIGHTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "digit_features.npz")
 HELD_OUT_PER_CLASS = 100  # per digit class: the last 100 of each are the held-out reference
@@ -55,8 +58,12 @@ def reference_images():
 
 def _trained(path):
     classifier, features = build_classifier()
-    with np.load(path) as f:  # a numpy .npz of the classifier's weights, in order
-        classifier.set_weights([f[f"w{i:02d}"] for i in range(len(f.files))])
+    try:
+        with np.load(path) as f:  # a numpy .npz of the classifier's weights, in order
+            classifier.set_weights([f[f"w{i:02d}"] for i in range(len(f.files))])
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:  # truncated, edited, not an .npz
+        raise ValueError(f"{path} is not the digit feature network's weights ({type(e).__name__}: "
+                         f"{first_line(e)[:160]}); reinstall wgan-keras, or pass a readable file") from None
     return classifier, features
 
 

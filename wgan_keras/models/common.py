@@ -1,5 +1,6 @@
 """Shape checks and layer recipes shared by the model files."""
 import math
+import numbers
 
 import keras
 
@@ -27,18 +28,17 @@ def dcgan_filters(size, base_filters):
 
 
 def check_positive_int(value, arg, maximum=1 << 16):
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
+    # numbers.Integral admits numpy integers (np.int64(64)); returned as a Python int for get_config
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 1 <= value <= maximum:
         raise ValueError(f"{arg} must be an integer in [1, {maximum}], got {arg}={value!r}")
-    return value
+    return int(value)
 
 
 def check_units(units, arg):
     units = tuple(units)
     if not units:
         raise ValueError(f"{arg} must name at least one layer width, got {arg}={units!r}")
-    for u in units:
-        check_positive_int(u, arg)
-    return units
+    return tuple(check_positive_int(u, arg) for u in units)
 
 
 def maybe_spectral(layer, spectral_norm):
