@@ -147,8 +147,11 @@ CASES = [
     Case("workdir-config-not-json", "wgan-train", on_copy(config="{not json"), ("config.json",)),
     Case("workdir-config-a-list", "wgan-train", on_copy(config="[1, 2]"), ("config.json",)),
     Case("workdir-other-config", "wgan-train", on_copy("--latent_dim=9"), ("different config", "latent_dim 8 vs 9")),
-    Case("workdir-other-architecture", "wgan-train", on_copy("--architecture=mlp"),
-         ("different config: architecture None vs 'mlp'",)),
+    Case("workdir-other-upsampling", "wgan-train", on_copy("--upsample=resize"),
+         ("different config: upsample 'transpose' vs 'resize'",)),
+    # a flag the run's networks would ignore is refused before the workdir is compared (config.APPLIES)
+    Case("workdir-mlp-with-dcgan-width", "wgan-train", on_copy("--architecture=mlp"),
+         ("--base_filters=8", "does not apply to --architecture mlp")),
     # ---- broken checkpoints in the workdir (resume)
     Case("ckpt-truncated", "wgan-train", on_copy(checkpoint=lambda a: a["truncated_keras"].read_bytes()),
          ("cannot be loaded",)),
