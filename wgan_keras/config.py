@@ -7,6 +7,7 @@ import dataclasses
 from typing import Optional
 
 from wgan_edge.cli import ConfigError, check_fields, option
+from wgan_keras.augment import POLICIES as AUGMENT_POLICIES
 from wgan_keras.data.sources import BUNDLED, IMAGE_SIZES
 from wgan_keras.data.toys import TOYS
 from wgan_keras.distribute import PRECISIONS, STRATEGIES
@@ -80,6 +81,10 @@ class TrainConfig:
     ema_decay: Optional[float] = option(None, "Keep an exponential moving average of the generator's weights "
                                               "with this decay (e.g. 0.999), for samples, evaluation and export; "
                                               "default: none.", low=1e-6, high=1 - 1e-9)
+    augment: str = option("none", "Differentiable augmentation (DiffAugment) of the real and generated images "
+                                  "the critic sees: random translation (1/8 of the side), cutout (half the side) "
+                                  "and/or brightness/saturation/contrast, per example and step; images only.",
+                          choices=tuple(AUGMENT_POLICIES))
     strategy: str = option("default", "tf.distribute strategy.", choices=STRATEGIES)
     mixed_precision: str = option("float32", "Keras dtype policy; mixed_bfloat16 is 1.5-1.8x faster on CPUs "
                                              "with AVX512-BF16/AMX (and slower on others: bf16 is emulated there); "
@@ -125,6 +130,8 @@ class TrainConfig:
             bad("architecture", f"must be mlp for the 2-D toy dataset={self.dataset!r}")
         if self.is_toy and (self.image_size or self.channels):
             bad("image_size" if self.image_size else "channels", f"does not apply to the 2-D toy {self.dataset!r}")
+        if self.is_toy and self.augment != "none":
+            bad("augment", f"transforms images; it does not apply to the 2-D toy {self.dataset!r}")
         return self
 
     def to_dict(self):

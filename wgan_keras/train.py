@@ -51,7 +51,8 @@ def build_model(config, sample_shape):
                                  output_activation=None if config.is_toy else "tanh")
     return WGAN(critic, generator, n_critic=config.n_critic, clip_value=config.clip_value,
                 critic_schedule=config.critic_schedule, lipschitz=config.lipschitz, gp_weight=config.gp_weight,
-                seed=config.seed, ema_decay=config.ema_decay)
+                seed=config.seed, ema_decay=config.ema_decay,
+                augment=None if config.augment == "none" else config.augment)
 
 
 def optimizer(config, steps, learning_rate=None):
@@ -76,7 +77,8 @@ def check_checkpoint(model, config, sample_shape, path):
     if tuple(model.sample_shape) != tuple(sample_shape):
         raise ValueError(f"{path} makes samples of shape {model.sample_shape}, the data has {tuple(sample_shape)}")
     expected = build_model(config, sample_shape)
-    for name in ("n_critic", "clip_value", "critic_schedule", "lipschitz", "gp_weight", "latent_dim", "seed"):
+    for name in ("n_critic", "clip_value", "critic_schedule", "lipschitz", "gp_weight", "latent_dim", "seed",
+                 "augment"):
         if getattr(model, name) != getattr(expected, name):
             raise ValueError(f"{path} was trained with {name}={getattr(model, name)!r}, but the config says "
                              f"{getattr(expected, name)!r}; pick another --workdir")
