@@ -10,7 +10,7 @@ Keras 3's JAX trainer.
 """
 from keras import ops
 
-from wgan_keras import ema
+from wgan_keras import augment, ema
 from wgan_keras.losses import (
     gradient_penalty,
     wasserstein_critic_loss,
@@ -60,6 +60,11 @@ def critic_step(gan, real, batch, step, plumbing):
     no generator backward pass is traced or run here."""
     with plumbing.no_grad():
         fake = gan.generator(plumbing.noise(gan, [batch, gan.latent_dim], CRITIC_Z, step), training=True)
+        if gan.augment is not None:  # the critic sees T(x) and T(g(z)), each with its own draw of T
+            n = augment.uniforms_needed(gan.augment)
+            u = augment.draw(gan, batch, 2 * n, augment.CRITIC_SALT, step, plumbing)
+            real = augment.diff_augment(real, gan.augment, u[:, :n])
+            fake = augment.diff_augment(fake, gan.augment, u[:, n:])
     alpha = plumbing.noise(gan, [batch], GP_ALPHA, step) if gan.lipschitz == "gp" else None
 
     def objective():
@@ -91,9 +96,15 @@ def generator_step(gan, batch, keep, plumbing):
     rounds) computes the update and then restores the old values.
     """
     z = plumbing.noise(gan, [batch, gan.latent_dim], GENERATOR_Z, gan.generator_iterations.value)
+    u = None if gan.augment is None else augment.draw(
+        gan, batch, augment.uniforms_needed(gan.augment), augment.GENERATOR_SALT, gan.generator_iterations.value,
+        plumbing)
 
     def objective():
-        fake_scores = ops.cast(gan.critic(gan.generator(z, training=True), training=True), "float32")
+        fake = gan.generator(z, training=True)
+        if u is not None:  # the generator's gradient flows through T
+            fake = augment.diff_augment(fake, gan.augment, u)
+        fake_scores = ops.cast(gan.critic(fake, training=True), "float32")
         loss = wasserstein_generator_loss(fake_scores)
         return gan.generator_optimizer.scale_loss(loss / plumbing.replicas()), loss
 

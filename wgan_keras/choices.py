@@ -13,6 +13,8 @@ SCHEDULES = ("paper", "reference")  # critic iterations per generator iteration 
 UPSAMPLING = ("transpose", "resize")  # DCGAN generator upsampling (models/dcgan_generator.py)
 STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")  # tf.distribute, by name
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16", "auto")  # Keras dtype policies (distribute.py)
+# DiffAugment policies (wgan_keras/augment.py: POLICIES, checked against this tuple)
+AUGMENT_POLICIES = ("none", "translation", "translation,cutout", "color,translation,cutout")
 KERAS_BACKENDS = ("tensorflow", "jax", "torch")  # the backends wgan_keras/backends/ has gradient plumbing for
 
 

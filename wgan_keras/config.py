@@ -9,6 +9,7 @@ from typing import Optional
 # Standard library only: wgan-train parses and validates its flags before Keras and TensorFlow load.
 from wgan_edge.cli import ConfigError, check_fields, option
 from wgan_keras.choices import (
+    AUGMENT_POLICIES,
     BUNDLED,
     IMAGE_SIZES,
     LIPSCHITZ,
@@ -48,6 +49,7 @@ APPLIES = {
                   lambda c: "the dcgan architecture"),
     "data_dir": ("TFDS datasets", _is_tfds, lambda c: "--images" if c.images else f"dataset {c.resolved_dataset!r}"),
     "download": ("TFDS datasets", _is_tfds, lambda c: "--images" if c.images else f"dataset {c.resolved_dataset!r}"),
+    "augment": ("image data", lambda c: not c.is_toy, lambda c: f"the 2-D toy {c.dataset!r}"),
     "clip_value": ("--lipschitz clip", lambda c: c.lipschitz == "clip", lambda c: f"--lipschitz {c.lipschitz}"),
     "gp_weight": ("--lipschitz gp", lambda c: c.lipschitz == "gp", lambda c: f"--lipschitz {c.lipschitz}"),
     "adam_beta1": ("--lipschitz gp or sn (Adam)", lambda c: c.lipschitz != "clip", lambda c: "--lipschitz clip "
@@ -115,6 +117,10 @@ class TrainConfig:
     ema_decay: Optional[float] = option(None, "Keep an exponential moving average of the generator's weights "
                                               "with this decay (e.g. 0.999), for samples, evaluation and export.",
                                         low=1e-6, high=1 - 1e-9, default_help="none (no EMA)")
+    augment: str = option("none", "Differentiable augmentation (DiffAugment) of the real and generated images "
+                                  "the critic sees: random translation (1/8 of the side), cutout (half the side) "
+                                  "and/or brightness/saturation/contrast, per example and step; images only.",
+                          choices=tuple(AUGMENT_POLICIES))
     strategy: str = option("default", "tf.distribute strategy.", choices=STRATEGIES)
     mixed_precision: str = option("float32", "Keras dtype policy; mixed_bfloat16 is 1.5-1.8x faster on CPUs "
                                              "with AVX512-BF16/AMX (and slower on others: bf16 is emulated there); "

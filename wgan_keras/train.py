@@ -52,7 +52,8 @@ def build_model(config, sample_shape):
                                  output_activation=None if config.is_toy else "tanh")
     return WGAN(critic, generator, n_critic=config.n_critic, clip_value=config.clip_value,
                 critic_schedule=config.critic_schedule, lipschitz=config.lipschitz, gp_weight=config.gp_weight,
-                seed=config.seed, ema_decay=config.ema_decay)
+                seed=config.seed, ema_decay=config.ema_decay,
+                augment=None if config.augment == "none" else config.augment)
 
 
 def optimizer(config, steps, learning_rate=None):

@@ -19,6 +19,7 @@ import numpy as np
 
 from wgan_edge.cli import first_line
 from wgan_keras import algorithm, ema
+from wgan_keras import augment as augment_policy
 from wgan_keras.backends import plumbing
 from wgan_keras.backends.arrays import ArrayGroups, tensorflow_or_none
 from wgan_keras.callbacks import NaNGuard
@@ -76,10 +77,14 @@ class WGAN(keras.Model):
             generator's weights with this decay (e.g. 0.999; see `wgan_keras.ema`), updated
             after each generator update and saved in .keras files; `generate()` and exports
             then use it (`sampling_generator`).
+        augment: None, or a DiffAugment policy of `wgan_keras.augment.POLICIES` (e.g.
+            "translation,cutout"): the critic scores T(x) and T(g(z)) for a random
+            differentiable T per example and step (images only; see `wgan_keras.augment`).
     """
 
     def __init__(self, critic, generator, n_critic=5, clip_value=0.01, critic_schedule="paper", lipschitz="clip",
-                 gp_weight=10.0, latent_dim=None, seed=None, ema_decay=None, **kwargs):
+                 gp_weight=10.0, latent_dim=None, seed=None, ema_decay=None, augment=None,
+                 **kwargs):
         super().__init__(**kwargs)
         if isinstance(n_critic, bool) or not isinstance(n_critic, (int, np.integer)) or n_critic < 1:
             raise ValueError(f"n_critic must be an integer >= 1, got n_critic={n_critic!r}")
@@ -101,6 +106,10 @@ class WGAN(keras.Model):
         self.seed = int(seed) if seed is not None else random.randint(0, 2**31 - 2)
         self.sample_seed_generator = keras.random.SeedGenerator(self.seed)
         self._check_pair()
+        self.augment = augment_policy.check_policy(augment)
+        if self.augment is not None and len(self.sample_shape) != 3:
+            raise ValueError(f"augment={augment!r} transforms images (height, width, channels); the generator makes "
+                             f"samples of shape {self.sample_shape}: pass augment=None")
         self.ema_decay = ema.check_decay(ema_decay)
         self.ema_generator = ema.clone_generator(generator) if self.ema_decay is not None else None
         if lipschitz == "sn" and not any(isinstance(layer, keras.layers.SpectralNormalization)
@@ -295,6 +304,7 @@ class WGAN(keras.Model):
             latent_dim=self.latent_dim,
             seed=self.seed,
             ema_decay=self.ema_decay,
+            augment=self.augment,
         )
         return config
 
