@@ -65,10 +65,13 @@ class WGAN(keras.Model):
             generator's weights with this decay (e.g. 0.999; see `wgan_keras.ema`), updated
             after each generator update and saved in .keras files; `generate()` and exports
             then use it (`sampling_generator`).
+        num_classes: None (read `generator.num_classes`; absent or None: unconditional) or the class
+            count of a conditional WGAN: `generator([z, labels])`, `critic([x, labels])` (a projection
+            critic, e.g. `DCGANCritic(num_classes=10)`), trained on (images, labels) batches.
     """
 
     def __init__(self, critic, generator, n_critic=5, clip_value=0.01, critic_schedule="paper", lipschitz="clip",
-                 gp_weight=10.0, latent_dim=None, seed=None, ema_decay=None, **kwargs):
+                 gp_weight=10.0, latent_dim=None, seed=None, ema_decay=None, num_classes=None, **kwargs):
         super().__init__(**kwargs)
         if isinstance(n_critic, bool) or not isinstance(n_critic, (int, np.integer)) or n_critic < 1:
             raise ValueError(f"n_critic must be an integer >= 1, got n_critic={n_critic!r}")
@@ -87,6 +90,7 @@ class WGAN(keras.Model):
         self.lipschitz = lipschitz
         self.gp_weight = float(gp_weight)
         self.latent_dim = self._find_latent_dim(generator, latent_dim)
+        self.num_classes = self._find_num_classes(generator, critic, num_classes)
         self.seed = int(seed) if seed is not None else random.randint(0, 2**31 - 2)
         self.sample_seed_generator = keras.random.SeedGenerator(self.seed)
         self._check_pair()
@@ -125,15 +129,30 @@ class WGAN(keras.Model):
                              f"latent_dim attribute), got latent_dim={latent_dim!r}")
         return int(latent_dim)
 
+    @staticmethod
+    def _find_num_classes(generator, critic, num_classes):
+        if num_classes is None:
+            num_classes = getattr(generator, "num_classes", None)
+        if num_classes is not None and (isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer))
+                                        or num_classes < 2):
+            raise ValueError(f"num_classes must be None or an integer >= 2, got num_classes={num_classes!r}")
+        theirs = getattr(critic, "num_classes", num_classes)
+        if theirs != num_classes:
+            raise ValueError(f"num_classes: the generator is for {num_classes} classes but the critic for {theirs}; "
+                             f"build both with the same num_classes")
+        return None if num_classes is None else int(num_classes)
+
     def _check_pair(self):
-        """Runs one z through both networks: builds them and proves the shapes fit."""
+        """Runs one z (and label 0) through both networks: builds them and proves the shapes fit."""
+        labels = None if self.num_classes is None else keras.ops.zeros((1,), "int32")
         try:
-            fake = self.generator(np.zeros((1, self.latent_dim), "float32"), training=False)
+            fake = algorithm.generated(self, self.generator, keras.ops.zeros((1, self.latent_dim)), labels,
+                                       training=False)
         except Exception as e:
-            raise ValueError(f"generator does not accept z of shape (batch, {self.latent_dim}): "
-                             f"{first_line(e)}") from None
+            raise ValueError(f"generator does not accept z of shape (batch, {self.latent_dim})"
+                             f"{'' if labels is None else ' and labels (batch,)'}: {first_line(e)}") from None
         try:
-            scores = self.critic(fake, training=False)
+            scores = self.critic(fake if labels is None else [fake, labels], training=False)
         except Exception as e:
             raise ValueError(f"critic does not accept the generator's samples of shape {tuple(fake.shape[1:])}: "
                              f"{first_line(e)}") from None
@@ -190,16 +209,19 @@ class WGAN(keras.Model):
         array of samples with `batch_size` = m. Each fit step consumes n_critic
         consecutive batches -- one per critic iteration -- and runs one generator
         iteration, so `steps_per_epoch` counts generator iterations. A final
-        partial batch or group is dropped. `y` is not used.
+        partial batch or group is dropped. A conditional WGAN takes (images, labels) batches, or
+        arrays `x` (images) and `y` (int class labels); an unconditional one ignores labels.
         """
-        if y is not None:
-            raise ValueError("y: a WGAN learns from images alone; pass x only")
+        if y is not None and self.num_classes is None:
+            raise ValueError("y: a WGAN learns from images alone; pass x only (or build a conditional WGAN "
+                             "with num_classes=... to use labels)")
         callbacks = list(callbacks or [])
         if not any(isinstance(c, NaNGuard) for c in callbacks):  # else NaN metrics train on without a word
             callbacks.append(NaNGuard(raise_error=True))
         tf = tensorflow_or_none()
         if tf is None:  # JAX or PyTorch on a machine without TensorFlow (GPU benchmarks): arrays only
-            x, validation_data = ArrayGroups(x, batch_size or 64, self.n_critic, shuffle), None
+            x, validation_data = ArrayGroups(x if y is None else (x, y), batch_size or 64, self.n_critic,
+                                             shuffle), None
         else:
             from wgan_keras.data.grouping import array_batches, group_batches
             from wgan_keras.data.pipeline import check_finite
@@ -208,10 +230,10 @@ class WGAN(keras.Model):
                     raise ValueError("batch_size: a dataset is already batched; batch it with your m")
             else:
                 check_finite(x, "x")
-                x = array_batches(x, batch_size or 64, shuffle)
+                x = array_batches(x if y is None else (x, y), batch_size or 64, shuffle, self.num_classes)
                 if validation_data is not None and not isinstance(validation_data, tf.data.Dataset):
-                    validation_data = array_batches(validation_data, batch_size or 64, False)
-            x = group_batches(x, self.n_critic, plumbing.replicas_in_sync(self))
+                    validation_data = array_batches(validation_data, batch_size or 64, False, self.num_classes)
+            x = group_batches(x, self.n_critic, plumbing.replicas_in_sync(self), self.num_classes)
         return super().fit(x, epochs=epochs, verbose=verbose, callbacks=callbacks, validation_data=validation_data,
                            shuffle=False,  # x is a dataset by now, shuffled upstream
                            initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
@@ -237,7 +259,7 @@ class WGAN(keras.Model):
         return plumbing.run_step(self, algorithm.test_step, *args)
 
     def call(self, z, training=False):
-        """`gan(z)` is `gan.generator(z)`."""
+        """`gan(z)` is `gan.generator(z)`; conditional: `gan([z, labels])`."""
         return self.generator(z, training=training)
 
     @property
@@ -245,16 +267,34 @@ class WGAN(keras.Model):
         """The generator that samples, evaluation and exports use: `ema_generator` when kept."""
         return self.ema_generator if self.ema_generator is not None else self.generator
 
-    def generate(self, n, seed=None, batch_size=256):
+    def generate(self, n, seed=None, batch_size=256, labels=None):
         """`n` samples of `sampling_generator` as a float32 numpy array in its range ([-1, 1] for images).
 
         `seed` (int) makes the draw reproducible; None advances the model's SeedGenerator.
+        `labels` (conditional WGANs only): one class for all n, or n classes; None: the classes in
+        turn (0, 1, ..., num_classes - 1, 0, ...), so every class is drawn equally often.
         """
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"n must be a positive integer, got n={n!r}")
+        labels = self.check_labels(labels, int(n))
         seed = seed if seed is not None else self.sample_seed_generator
         z = keras.random.normal((int(n), self.latent_dim), seed=seed)
-        return generate_images(self.sampling_generator, keras.ops.convert_to_numpy(z), batch_size)
+        return generate_images(self.sampling_generator, keras.ops.convert_to_numpy(z), batch_size, labels)
+
+    def check_labels(self, labels, n):
+        """`generate`'s labels as int32 (n,), or None for an unconditional WGAN; a one-line error else."""
+        if self.num_classes is None:
+            if labels is not None:
+                raise ValueError("labels: this WGAN is unconditional (num_classes=None); it takes no labels")
+            return None
+        if labels is None:
+            return np.arange(n, dtype="int32") % self.num_classes
+        values = np.asarray(labels)
+        if values.dtype.kind not in "iu" or values.ndim > 1 or (values.ndim == 1 and len(values) != n):
+            raise ValueError(f"labels must be one int class or {n} of them, got labels={labels!r:.60}")
+        if values.size and (values.min() < 0 or values.max() >= self.num_classes):
+            raise ValueError(f"labels must lie in [0, {self.num_classes - 1}], got labels={labels!r:.60}")
+        return np.broadcast_to(values.astype("int32"), (n,)).copy()
 
     # --------------------------------------------------------- serialization
 
@@ -281,6 +321,7 @@ class WGAN(keras.Model):
             latent_dim=self.latent_dim,
             seed=self.seed,
             ema_decay=self.ema_decay,
+            num_classes=self.num_classes,
         )
         return config
 

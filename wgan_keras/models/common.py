@@ -56,3 +56,37 @@ class Network(keras.Model):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+
+def check_num_classes(num_classes):
+    """None (unconditional) or a class count >= 2 (one class is an unconditional model)."""
+    if num_classes is None:
+        return None
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or not 2 <= num_classes <= 1 << 16:
+        raise ValueError(f"num_classes must be None or an integer in [2, {1 << 16}], got num_classes={num_classes!r}")
+    return num_classes
+
+
+def label_input():
+    """The class labels of a conditional network: int32 of shape (batch,)."""
+    return keras.Input((), dtype="int32", name="labels")
+
+
+def join_label(z, labels, num_classes):
+    """[z, embed(label)]: the conditional generator's input (the label embedding has num_classes
+    dimensions, as PyTorch-GAN's cGAN; for 10 classes it can represent a one-hot code exactly)."""
+    embedded = keras.layers.Embedding(num_classes, num_classes, name="label_embedding")(labels)
+    return keras.layers.Concatenate(name="z_and_label")([z, embedded])
+
+
+def projection_scores(features, labels, num_classes, spectral_norm):
+    """The projection critic's head (Miyato & Koyama 2018): f(x, y) = psi(phi(x)) + <embed(y), phi(x)>.
+
+    `features` is phi(x); psi is a Dense(1). The embedding is an ordinary critic weight, so weight
+    clipping bounds it like the others, and with `spectral_norm` it is normalized as in the paper's code.
+    Scores are float32 even under a mixed-precision policy."""
+    psi = maybe_spectral(keras.layers.Dense(1, dtype="float32"), spectral_norm)(features)
+    embedded = maybe_spectral(keras.layers.Embedding(num_classes, features.shape[-1], name="class_embedding"),
+                              spectral_norm)(labels)
+    projected = keras.layers.Dot(axes=1, dtype="float32", name="projection")([embedded, features])
+    return keras.layers.Add(dtype="float32", name="scores")([psi, projected])
