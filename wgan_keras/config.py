@@ -33,6 +33,9 @@ class TrainConfig:
     images: Optional[str] = option(None, "A folder of PNG/JPEG files to train on, instead of --dataset.")
     data_dir: Optional[str] = option(None, "TFDS data_dir holding prepared TFDS data.")
     download: bool = option(False, "Let TFDS download the dataset (needs network).")
+    conditional: bool = option(False, "Train a class-conditional model on the data's labels (bundled digits, a "
+                                      "TFDS 'label' feature, or one subfolder per class under --images); samples "
+                                      "and evaluations then cover every class.")
     image_size: Optional[int] = option(None, "Square image side the models are built for; default: the data's "
                                              "own (folders: 64).", choices=IMAGE_SIZES)
     channels: Optional[int] = option(None, "Image channels; default: the data's own (folders: 3).",
@@ -123,6 +126,8 @@ class TrainConfig:
             bad("generator_iters", "cannot be combined with epochs (pick one stopping rule)")
         if self.is_toy and self.resolved_architecture != "mlp":
             bad("architecture", f"must be mlp for the 2-D toy dataset={self.dataset!r}")
+        if self.is_toy and self.conditional:
+            bad("conditional", f"needs class labels, and the 2-D toy dataset={self.dataset!r} has none; drop it")
         if self.is_toy and (self.image_size or self.channels):
             bad("image_size" if self.image_size else "channels", f"does not apply to the 2-D toy {self.dataset!r}")
         return self

@@ -12,13 +12,14 @@ import threading
 import warnings
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from wgan_edge.cli import first_line
 from wgan_edge.contract import latent_vectors
 from wgan_keras import workdir as wd
 from wgan_keras.callbacks import Checkpointer, MetricsLogger, NaNGuard, Sampler, counter, plot_w_estimate
-from wgan_keras.data import check_array, epoch_dataset, epochs_dataset, load_data, steps_per_epoch
+from wgan_keras.data import check_array, epoch_dataset, epochs_dataset, load_data, load_labeled_data, steps_per_epoch
 from wgan_keras.distribute import make_strategy, set_precision
 from wgan_keras.models import DCGANCritic, DCGANGenerator, MLPCritic, MLPGenerator
 from wgan_keras.optimizers import make_optimizer
@@ -27,6 +28,7 @@ from wgan_keras.wgan import WGAN
 
 DEFAULT_EPOCHS = 20
 NUM_SAMPLES = 64  # images in each sample grid (8 x 8); toys plot 1024 points
+ROW_SAMPLES = 8  # conditional grids: one row of 8 per class
 
 
 class Interrupted(KeyboardInterrupt):
@@ -37,18 +39,20 @@ class Interrupted(KeyboardInterrupt):
         self.message = message
 
 
-def build_model(config, sample_shape):
-    """Critic and generator for one sample's shape, wrapped in a compiled-ready WGAN."""
+def build_model(config, sample_shape, num_classes=None):
+    """Critic and generator for one sample's shape (conditional on `num_classes` classes when given),
+    wrapped in a compiled-ready WGAN."""
     sn = config.lipschitz == "sn"
     if config.resolved_architecture == "dcgan":
-        critic = DCGANCritic(sample_shape, base_filters=config.base_filters, spectral_norm=sn)
+        critic = DCGANCritic(sample_shape, base_filters=config.base_filters, spectral_norm=sn,
+                             num_classes=num_classes)
         generator = DCGANGenerator(config.latent_dim, sample_shape, base_filters=config.base_filters,
-                                   upsample=config.upsample)
+                                   upsample=config.upsample, num_classes=num_classes)
     else:
         units = (config.mlp_units,) * 3
-        critic = MLPCritic(sample_shape, units, spectral_norm=sn)
+        critic = MLPCritic(sample_shape, units, spectral_norm=sn, num_classes=num_classes)
         generator = MLPGenerator(config.latent_dim, sample_shape, units,
-                                 output_activation=None if config.is_toy else "tanh")
+                                 output_activation=None if config.is_toy else "tanh", num_classes=num_classes)
     return WGAN(critic, generator, n_critic=config.n_critic, clip_value=config.clip_value,
                 critic_schedule=config.critic_schedule, lipschitz=config.lipschitz, gp_weight=config.gp_weight,
                 seed=config.seed, ema_decay=config.ema_decay)
@@ -69,14 +73,15 @@ def target_steps(config, spe):
     return config.generator_iters * math.ceil(100 / config.n_critic)  # bound; `_StopAt` ends it
 
 
-def check_checkpoint(model, config, sample_shape, path):
+def check_checkpoint(model, config, sample_shape, path, num_classes=None):
     """The checkpoint must be the run config.json describes: same algorithm settings and networks."""
     if not isinstance(model, WGAN):
         raise ValueError(f"{path} holds a {type(model).__name__}, not a WGAN")
     if tuple(model.sample_shape) != tuple(sample_shape):
         raise ValueError(f"{path} makes samples of shape {model.sample_shape}, the data has {tuple(sample_shape)}")
-    expected = build_model(config, sample_shape)
-    for name in ("n_critic", "clip_value", "critic_schedule", "lipschitz", "gp_weight", "latent_dim", "seed"):
+    expected = build_model(config, sample_shape, num_classes)
+    for name in ("num_classes", "n_critic", "clip_value", "critic_schedule", "lipschitz", "gp_weight", "latent_dim",
+                 "seed"):
         if getattr(model, name) != getattr(expected, name):
             raise ValueError(f"{path} was trained with {name}={getattr(model, name)!r}, but the config says "
                              f"{getattr(expected, name)!r}; pick another --workdir")
@@ -88,15 +93,15 @@ def check_checkpoint(model, config, sample_shape, path):
                              f"builds ({type(ours).__name__}); pick another --workdir")
 
 
-def load_or_build(config, data, checkpoint, spe):
+def load_or_build(config, data, checkpoint, spe, num_classes=None):
     if os.path.exists(checkpoint):
         try:
             model = keras.saving.load_model(checkpoint)
         except Exception as e:  # a truncated zip, an edited file, a foreign model
             raise ValueError(f"{checkpoint} cannot be loaded ({type(e).__name__}: {first_line(e)})") from None
-        check_checkpoint(model, config, data.shape[1:], checkpoint)
+        check_checkpoint(model, config, data.shape[1:], checkpoint, num_classes)
         return model
-    model = build_model(config, tuple(data.shape[1:]))
+    model = build_model(config, tuple(data.shape[1:]), num_classes)
     target = target_steps(config, spe)
     model.compile(critic_optimizer=optimizer(config, target * config.n_critic),
                   generator_optimizer=optimizer(config, config.generator_iters or target,
@@ -141,16 +146,25 @@ class _StopAt(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def _callbacks(config, workdir, model, data, verbose, planned):
+def sample_inputs(config, num_classes=None):
+    """The fixed z of the sample grids, and for a conditional model their labels: one row of
+    ROW_SAMPLES per class (class i in row i)."""
+    if num_classes is None:
+        return latent_vectors(1024 if config.is_toy else NUM_SAMPLES, config.latent_dim, [config.seed, 1]), None
+    z = latent_vectors(num_classes * ROW_SAMPLES, config.latent_dim, [config.seed, 1])
+    return z, np.repeat(np.arange(num_classes, dtype=np.int32), ROW_SAMPLES)
+
+
+def _callbacks(config, workdir, model, data, verbose, planned, classes):
     """The run's callbacks; each continues from the checkpoint's generator iteration."""
     start = counter(model, "generator_iterations")
     writer = tf.summary.create_file_writer(os.path.join(workdir, "tensorboard"))
-    z = latent_vectors(1024 if config.is_toy else NUM_SAMPLES, config.latent_dim, [config.seed, 1])
+    z, labels = sample_inputs(config, model.num_classes)
     guard = NaNGuard()
     saver = Checkpointer(os.path.join(workdir, wd.CHECKPOINT), config.checkpoint_every, guard)
     sampler = Sampler(os.path.join(workdir, "samples"), config.sample_every, z, writer, guard,
-                      data[:4096] if config.is_toy else None)
-    quality = _quality(config, writer)
+                      data[:4096] if config.is_toy else None, labels)
+    quality = _quality(config, writer, workdir, classes)
     logger = MetricsLogger(os.path.join(workdir, wd.METRICS), config.log_every, writer, quality)
     for callback in (saver, sampler, logger, *quality_list(quality)):
         callback.last = start  # what was written at the checkpoint's iteration stays
@@ -172,15 +186,18 @@ def _check_quality(config, data):
                          f"wgan_keras.evaluation.QualityEvaluator(extractor=...) in train(callbacks=...)")
 
 
-def _quality(config, writer):
-    """The --eval_every evaluator: the bundled digit network against the held-out bundled digits."""
+def _quality(config, writer, workdir, classes=None):
+    """The --eval_every evaluator: the bundled digit network against the held-out bundled digits; for a
+    conditional model over the digit classes also per class (FD, classifier agreement) in class_quality.csv."""
     if config.eval_every is None:
         return None
-    from wgan_keras.evaluation import QualityEvaluator
+    from wgan_keras.evaluation import ClassQualityEvaluator, QualityEvaluator, knows_classes
+    if knows_classes(classes):
+        return ClassQualityEvaluator(config.eval_every, os.path.join(workdir, wd.CLASS_QUALITY), writer=writer)
     return QualityEvaluator(config.eval_every, writer=writer)
 
 
-def _fit_all(model, data, config, spe, callbacks, ctrl_c):
+def _fit_all(model, data, config, spe, callbacks, ctrl_c, labels=None):
     """Trains to the run's target: whole epochs in one `fit` call, a partial epoch (a resumed run's
     first, a run's last) in its own; every epoch in `epoch_dataset`'s order either way."""
     target = target_steps(config, spe)
@@ -189,11 +206,11 @@ def _fit_all(model, data, config, spe, callbacks, ctrl_c):
         epoch, first = divmod(done, spe)
         if first or target - done < spe:
             steps = min(spe - first, target - done)
-            ds = epoch_dataset(data, config.batch_size, config.n_critic, config.seed, epoch, first, steps)
+            ds = epoch_dataset(data, config.batch_size, config.n_critic, config.seed, epoch, first, steps, labels)
             epochs = 1
         else:  # with steps_per_epoch set, Keras keeps one iterator across these epochs
             steps, epochs = spe, (target - done) // spe
-            ds = epochs_dataset(data, config.batch_size, config.n_critic, config.seed, epoch, epochs)
+            ds = epochs_dataset(data, config.batch_size, config.n_critic, config.seed, epoch, epochs, labels)
         model.fit(ds, epochs=epoch + epochs, initial_epoch=epoch, steps_per_epoch=steps,
                   callbacks=[*callbacks, ctrl_c], shuffle=False, verbose=0)
         done = counter(model, "critic_iterations") // config.n_critic
@@ -217,33 +234,48 @@ def train(config, workdir, callbacks=(), verbose="auto"):
     config = config.validate()
     wd.check(workdir, config)  # before abspath: an empty --workdir must not become the current folder
     workdir = os.path.abspath(workdir)
-    data = check_array(load_data(config), "dataset" if config.images is None else "images")
+    data, labels, classes = _load(config)
     spe = steps_per_epoch(len(data), config.batch_size, config.n_critic)
     _check_quality(config, data)
     checkpoint = os.path.join(workdir, wd.CHECKPOINT)
     keras.utils.set_random_seed(config.seed)
     set_precision(config.mixed_precision)
     with wd.claimed(workdir), make_strategy(config.strategy).scope():
-        model = load_or_build(config, data, checkpoint, spe)
+        model = load_or_build(config, data, checkpoint, spe, None if classes is None else len(classes))
         if _finished(model, config, spe):
             if verbose:
                 print(f"wgan-train: {workdir} is already at {counter(model, 'generator_iterations')} generator "
                       f"iterations; nothing to do (raise --generator_iters or --epochs to train on)")
             return model
         wd.write_config(workdir, config)
-        return _run(model, config, workdir, data, spe, callbacks, verbose)
+        if classes is not None:
+            wd.write_classes(workdir, classes)
+        return _run(model, config, workdir, (data, labels, classes), spe, callbacks, verbose)
 
 
-def _run(model, config, workdir, data, spe, callbacks, verbose):
+def _load(config):
+    """(images, labels, class names) of the run; labels and names are None unless --conditional."""
+    where = "dataset" if config.images is None else "images"
+    if not config.conditional:
+        return check_array(load_data(config), where), None, None
+    images, labels, classes = load_labeled_data(config)
+    return check_array(images, where), labels, classes
+
+
+def _run(model, config, workdir, labeled, spe, callbacks, verbose):
+    data, labels, classes = labeled
     start = counter(model, "generator_iterations")
     wd.keep_rows_until(os.path.join(workdir, wd.METRICS), start)
+    if classes is not None:
+        from wgan_keras.evaluation.classes import CLASS_COLUMNS
+        wd.keep_rows_until(os.path.join(workdir, wd.CLASS_QUALITY), start, CLASS_COLUMNS)
     planned = config.generator_iters or target_steps(config, spe)
-    writer, guard, saver, sampler, ours = _callbacks(config, workdir, model, data, verbose, planned)
+    writer, guard, saver, sampler, ours = _callbacks(config, workdir, model, data, verbose, planned, classes)
     # WGAN.fit does not forward shuffle=False; our epochs are shuffled by `epoch_dataset`.
     warnings.filterwarnings("ignore", message="`shuffle=True` was passed")
     try:
         with _StopOnCtrlC(model) as ctrl_c:
-            _fit_all(model, data, config, spe, [*ours, *callbacks], ctrl_c)
+            _fit_all(model, data, config, spe, [*ours, *callbacks], ctrl_c, labels)
         if ctrl_c.requested:
             raise KeyboardInterrupt
     except KeyboardInterrupt:

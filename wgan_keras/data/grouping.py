@@ -34,7 +34,8 @@ def array_batches(x, batch_size, shuffle, num_classes=None):
         return tf.reshape(order, [n // m, m])
 
     ds = tf.data.Dataset.random(seed=random.randint(0, 2**31 - 1), rerandomize_each_iteration=True).take(1)
-    return in_memory(ds.map(epoch_batches).unbatch().map(lambda rows: tf.nest.map_structure(lambda t: tf.gather(t, rows), x)))
+    gather = lambda rows: tf.nest.map_structure(lambda t: tf.gather(t, rows), x)  # noqa: E731
+    return in_memory(ds.map(epoch_batches).unbatch().map(gather))
 
 
 def check_labels(labels, n, num_classes):

@@ -1,7 +1,14 @@
 """MLP critic for 2-D toys and the paper's MLP experiments."""
 import keras
 
-from wgan_keras.models.common import Network, check_num_classes, check_units, label_input, maybe_spectral, projection_scores
+from wgan_keras.models.common import (
+    Network,
+    check_num_classes,
+    check_units,
+    label_input,
+    maybe_spectral,
+    projection_scores,
+)
 
 
 @keras.saving.register_keras_serializable(package="wgan_keras")

@@ -1,7 +1,14 @@
 """MLP generator for 2-D toys and the paper's MLP experiments."""
 import keras
 
-from wgan_keras.models.common import Network, check_num_classes, check_positive_int, check_units, join_label, label_input
+from wgan_keras.models.common import (
+    Network,
+    check_num_classes,
+    check_positive_int,
+    check_units,
+    join_label,
+    label_input,
+)
 
 
 @keras.saving.register_keras_serializable(package="wgan_keras")
