@@ -91,7 +91,26 @@ def projection_scores(features, labels, num_classes, spectral_norm):
     clipping bounds it like the others, and with `spectral_norm` it is normalized as in the paper's code.
     Scores are float32 even under a mixed-precision policy."""
     psi = maybe_spectral(keras.layers.Dense(1, dtype="float32"), spectral_norm)(features)
-    embedded = maybe_spectral(keras.layers.Embedding(num_classes, features.shape[-1], name="class_embedding"),
-                              spectral_norm)(labels)
+    embedding = keras.layers.Embedding(num_classes, features.shape[-1], name="class_embedding")
+    embedded = (SpectralNormalizedEmbedding(embedding) if spectral_norm else embedding)(labels)
     projected = keras.layers.Dot(axes=1, dtype="float32", name="projection")([embedded, features])
     return keras.layers.Add(dtype="float32", name="scores")([psi, projected])
+
+
+@keras.saving.register_keras_serializable(package="wgan_keras")
+class SpectralNormalizedEmbedding(keras.layers.SpectralNormalization):
+    """`keras.layers.SpectralNormalization` around an `Embedding`, as the projection critic's paper
+    normalizes its class embedding. Keras 3.15's wrapper casts the wrapped layer's output to the dtype
+    of its *input*: for an embedding that is the int32 labels, which truncates the vectors and leaves
+    the embedding without a gradient. This one returns the embedding's output as it is."""
+
+    def call(self, inputs, training=False):
+        if training:  # as keras.layers.SpectralNormalization.call
+            new_vector_u, new_kernel = keras.ops.cond(
+                keras.ops.all(keras.ops.equal(self.kernel.value, 0)),
+                lambda: (self.vector_u.value, self.kernel.value),
+                self.normalized_weights,
+            )
+            self.vector_u.assign(new_vector_u)
+            self.kernel.assign(new_kernel)
+        return self.layer(inputs)
