@@ -18,7 +18,7 @@ import keras
 import numpy as np
 
 from wgan_edge.cli import first_line
-from wgan_keras import algorithm, ema
+from wgan_keras import algorithm, classes, ema
 from wgan_keras.backends import plumbing
 from wgan_keras.backends.arrays import ArrayGroups, tensorflow_or_none
 from wgan_keras.callbacks import NaNGuard
@@ -90,7 +90,7 @@ class WGAN(keras.Model):
         self.lipschitz = lipschitz
         self.gp_weight = float(gp_weight)
         self.latent_dim = self._find_latent_dim(generator, latent_dim)
-        self.num_classes = self._find_num_classes(generator, critic, num_classes)
+        self.num_classes = classes.find_num_classes(generator, critic, num_classes)
         self.seed = int(seed) if seed is not None else random.randint(0, 2**31 - 2)
         self.sample_seed_generator = keras.random.SeedGenerator(self.seed)
         self._check_pair()
@@ -128,19 +128,6 @@ class WGAN(keras.Model):
             raise ValueError(f"latent_dim must be a positive integer (pass latent_dim= or give the generator a "
                              f"latent_dim attribute), got latent_dim={latent_dim!r}")
         return int(latent_dim)
-
-    @staticmethod
-    def _find_num_classes(generator, critic, num_classes):
-        if num_classes is None:
-            num_classes = getattr(generator, "num_classes", None)
-        if num_classes is not None and (isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer))
-                                        or num_classes < 2):
-            raise ValueError(f"num_classes must be None or an integer >= 2, got num_classes={num_classes!r}")
-        theirs = getattr(critic, "num_classes", num_classes)
-        if theirs != num_classes:
-            raise ValueError(f"num_classes: the generator is for {num_classes} classes but the critic for {theirs}; "
-                             f"build both with the same num_classes")
-        return None if num_classes is None else int(num_classes)
 
     def _check_pair(self):
         """Runs one z (and label 0) through both networks: builds them and proves the shapes fit."""
@@ -282,19 +269,8 @@ class WGAN(keras.Model):
         return generate_images(self.sampling_generator, keras.ops.convert_to_numpy(z), batch_size, labels)
 
     def check_labels(self, labels, n):
-        """`generate`'s labels as int32 (n,), or None for an unconditional WGAN; a one-line error else."""
-        if self.num_classes is None:
-            if labels is not None:
-                raise ValueError("labels: this WGAN is unconditional (num_classes=None); it takes no labels")
-            return None
-        if labels is None:
-            return np.arange(n, dtype="int32") % self.num_classes
-        values = np.asarray(labels)
-        if values.dtype.kind not in "iu" or values.ndim > 1 or (values.ndim == 1 and len(values) != n):
-            raise ValueError(f"labels must be one int class or {n} of them, got labels={labels!r:.60}")
-        if values.size and (values.min() < 0 or values.max() >= self.num_classes):
-            raise ValueError(f"labels must lie in [0, {self.num_classes - 1}], got labels={labels!r:.60}")
-        return np.broadcast_to(values.astype("int32"), (n,)).copy()
+        """`generate`'s labels as int32 (n,), or None for an unconditional WGAN (`classes.sample_labels`)."""
+        return classes.sample_labels(self.num_classes, labels, n)
 
     # --------------------------------------------------------- serialization
 
