@@ -11,6 +11,11 @@ digit classes the bundled classifier sees in the 1,000 samples.
 
     taskset -c 1 python benchmarks/quality_cpu_minutes.py --out runs/q_paper --ema_decay 0.999
     taskset -c 1 python benchmarks/quality_cpu_minutes.py --out runs/q_fast --preset fast
+    nice -n 5 python benchmarks/quality_cpu_minutes.py --out runs/q_cond --preset fast --conditional
+
+With --conditional (a wgan-train flag) the 1,000 samples are 100 of each digit class, and each score also
+holds the share the bundled classifier assigns to the requested class and the FD per class
+(`wgan_keras.evaluation.class_scores`); the grids have one row of 8 per class.
 
 Every other flag is a wgan-train flag (`--preset` and the `TrainConfig` fields). Writes result.json in --out.
 """
@@ -38,7 +43,8 @@ def main():
     import tensorflow as tf
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)
-    from wgan_keras.evaluation import QualityEvaluator, class_histogram, spearman
+    from wgan_keras.evaluation import ClassQualityEvaluator, class_histogram, class_scores, spearman
+    from wgan_keras.evaluation.digits import reference_labels
     from wgan_keras.images import save_image_grid
     from wgan_keras.main import configs
     from wgan_keras.train import train
@@ -47,7 +53,7 @@ def main():
     config = dataclasses.replace(config, generator_iters=10 ** 8, sample_every=10 ** 8, checkpoint_every=10 ** 8,
                                  log_every=10).validate()
     marks = [float(m) * 60 for m in a.marks.split(",")]
-    scorer = QualityEvaluator()  # every=None: scores only when called
+    scorer = ClassQualityEvaluator()  # every=None: scores only when called
     clock = {"cpu0": time.process_time(), "eval": 0.0, "marks_done": 0}
     rows = []
     os.makedirs(a.out)
@@ -63,16 +69,28 @@ def main():
             scorer.set_model(self.model)
             row = {"generator_iterations": gi, "cpu_minutes": cpu / 60,
                    "mark": marks[clock["marks_done"]] / 60 if at_mark else None}
-            raw = self.model.generator(keras.random.normal((1000, self.model.latent_dim), seed=0), training=False)
+            z = keras.random.normal((1000, self.model.latent_dim), seed=0)
+            labels = self.model.check_labels(None, 1000)  # conditional: the classes in turn, 100 each; else None
+            inputs = z if labels is None else [z, keras.ops.convert_to_tensor(labels)]
+            raw = keras.ops.convert_to_numpy(self.model.generator(inputs, training=False))
             row["fd"], row["kid"], _ = scorer.score(raw)
+            ema = None
             if self.model.ema_generator is not None:
-                ema = self.model.generate(1000, seed=0)
+                ema = self.model.generate(1000, seed=0)  # the same z and labels
                 row["fd_ema"], row["kid_ema"], _ = scorer.score(ema)
+            if labels is not None:
+                for name, images in (("", raw), ("_ema", ema)):
+                    if images is not None:
+                        per_class = class_scores(images, labels, scorer.extractor, scorer.reference_features,
+                                                 reference_labels(), scorer.classifier)
+                        row[f"class_agreement{name}"] = per_class[-1]["agreement"]
+                        row[f"per_class{name}"] = per_class[:-1]
             if at_mark:  # the grid and the digits the bundled classifier sees, of what samples would use
-                shown = ema if self.model.ema_generator is not None else raw
+                shown = ema if ema is not None else raw
                 row["classes"] = class_histogram(shown).tolist()
-                save_image_grid(os.path.join(a.out, f"grid_{row['mark']:g}min.png"),
-                                keras.ops.convert_to_numpy(shown[:64]), columns=8)
+                grid = shown[:64] if labels is None else \
+                    np.concatenate([shown[labels == c][:8] for c in range(self.model.num_classes)])
+                save_image_grid(os.path.join(a.out, f"grid_{row['mark']:g}min.png"), grid, columns=8)
             rows.append(row)
             print(row, flush=True)
             clock["marks_done"] += at_mark

@@ -29,7 +29,10 @@ CONFIGS = {
     "mlp_sn": ("mlp", "sn", "paper", "sgd"),
     "mlp_reference": ("mlp", "clip", "reference", "default"),
     "dcgan_clip": ("dcgan", "clip", "paper", "default"),
+    # Conditional (3 classes): projection critic, the penalty's closure over the labels, label batches.
+    "mlp_conditional_gp": ("mlp_conditional", "gp", "paper", "default"),
 }
+CLASSES = 3
 
 
 def build(name):
@@ -37,9 +40,10 @@ def build(name):
 
     import wgan_keras as wk
     networks, lipschitz, schedule, optimizers = CONFIGS[name]
-    if networks == "mlp":
-        critic = wk.MLPCritic((2,), hidden_units=(32, 32), spectral_norm=lipschitz == "sn")
-        generator = wk.MLPGenerator(4, (2,), hidden_units=(32, 32))
+    if networks.startswith("mlp"):
+        classes = CLASSES if networks == "mlp_conditional" else None
+        critic = wk.MLPCritic((2,), hidden_units=(32, 32), spectral_norm=lipschitz == "sn", num_classes=classes)
+        generator = wk.MLPGenerator(4, (2,), hidden_units=(32, 32), num_classes=classes)
     else:
         critic, generator = wk.DCGANCritic(SHAPE, base_filters=4), wk.DCGANGenerator(8, SHAPE, base_filters=4)
     gan = wk.WGAN(critic, generator, n_critic=N_CRITIC, lipschitz=lipschitz, critic_schedule=schedule, seed=5)
@@ -51,13 +55,16 @@ def build(name):
 
 
 def data(name, steps=STEPS):
-    shape = (2,) if CONFIGS[name][0] == "mlp" else SHAPE
-    return np.random.RandomState(1).uniform(-1, 1, (M * N_CRITIC * steps,) + shape).astype("float32")
+    shape = (2,) if CONFIGS[name][0].startswith("mlp") else SHAPE
+    x = np.random.RandomState(1).uniform(-1, 1, (M * N_CRITIC * steps,) + shape).astype("float32")
+    if CONFIGS[name][0] != "mlp_conditional":
+        return x
+    return x, np.random.RandomState(2).randint(0, CLASSES, len(x)).astype("int32")
 
 
 def dataset(x):
     import tensorflow as tf
-    return tf.data.Dataset.from_tensor_slices(x).batch(M, drop_remainder=True)
+    return tf.data.Dataset.from_tensor_slices(x).batch(M, drop_remainder=True)  # x: samples or (samples, labels)
 
 
 def weights(gan):

@@ -34,6 +34,15 @@ def test_dcgan32_is_the_benchmark_architecture():
     (lambda: wk.DCGANCritic((28, 28, 1), base_filters=4, spectral_norm=True), np.ones((2, 28, 28, 1), "float32")),
     (lambda: wk.MLPGenerator(4, (2,), hidden_units=(16, 16)), np.ones((2, 4), "float32")),
     (lambda: wk.MLPCritic((2,), hidden_units=(16,), spectral_norm=True), np.ones((2, 2), "float32")),
+    # Conditional variants: called with [samples, int labels].
+    (lambda: wk.DCGANGenerator(8, (28, 28, 1), base_filters=4, num_classes=10),
+     [np.ones((2, 8), "float32"), np.array([3, 7], "int32")]),
+    (lambda: wk.DCGANCritic((28, 28, 1), base_filters=4, spectral_norm=True, num_classes=10),
+     [np.ones((2, 28, 28, 1), "float32"), np.array([3, 7], "int32")]),
+    (lambda: wk.MLPGenerator(4, (2,), hidden_units=(16,), num_classes=3), [np.ones((2, 4), "float32"),
+                                                                           np.array([0, 2], "int32")]),
+    (lambda: wk.MLPCritic((2,), hidden_units=(16,), num_classes=3), [np.ones((2, 2), "float32"),
+                                                                     np.array([0, 2], "int32")]),
 ])
 def test_serialization_and_saving(make, inputs, tmp_path):
     model = make()
@@ -51,7 +60,25 @@ def test_serialization_and_saving(make, inputs, tmp_path):
     (lambda: wk.DCGANCritic((64, 64, 3), normalization="batch"), "normalization"),
     (lambda: wk.MLPCritic((2,), hidden_units=()), "hidden_units"),
     (lambda: wk.MLPGenerator(2, (2,), output_activation="sigmoid"), "output_activation"),
+    (lambda: wk.DCGANGenerator(8, (28, 28, 1), num_classes=1), "num_classes"),
+    (lambda: wk.MLPCritic((2,), num_classes=2.5), "num_classes"),
 ])
 def test_bad_arguments_name_the_argument(make, arg):
     with pytest.raises(ValueError, match=arg):
         make()
+
+
+@pytest.mark.parametrize("make", [
+    lambda **kw: wk.DCGANGenerator(8, (28, 28, 1), base_filters=4, **kw),
+    lambda **kw: wk.DCGANCritic((28, 28, 1), base_filters=4, **kw),
+    lambda **kw: wk.MLPGenerator(4, (2,), hidden_units=(16,), **kw),
+    lambda **kw: wk.MLPCritic((2,), hidden_units=(16,), **kw),
+])
+def test_configs_without_num_classes_still_build_the_unconditional_model(make):
+    # A config written before num_classes existed (0.1 checkpoints) has no such key.
+    config = make().get_config()
+    assert config.pop("num_classes") is None
+    revived = type(make()).from_config(config)
+    assert revived.num_classes is None and len(revived.inputs) == 1
+    assert revived.count_params() == make().count_params()
+    assert make(num_classes=3).count_params() > revived.count_params()

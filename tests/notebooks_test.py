@@ -14,7 +14,7 @@ nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 
 COLAB = pathlib.Path(__file__).resolve().parent.parent / "colab"
-NOTEBOOKS = ("quickstart.ipynb", "toys.ipynb")
+NOTEBOOKS = ("quickstart.ipynb", "toys.ipynb", "conditional.ipynb")
 CELL_TIMEOUT_S = 300
 
 

@@ -12,7 +12,7 @@ import keras
 import numpy as np
 
 from wgan_edge.atomic import atomic_path
-from wgan_keras.images import save_image_grid, to_uint8
+from wgan_keras.images import generate_images, save_image_grid, to_uint8
 
 METRICS = ("w_distance", "critic_loss", "generator_loss", "gradient_penalty")
 QUALITY = ("frechet_distance", "kid")  # from a QualityEvaluator (--eval_every); empty in other rows
@@ -149,11 +149,13 @@ class MetricsLogger(keras.callbacks.Callback):
 class Sampler(keras.callbacks.Callback):
     """Every `every` generator iterations: g(z) for a fixed z as samples/gen_%06d.png
     (a scatter over the real points for 2-D toys) and a TensorBoard image; g is the
-    model's `sampling_generator` (its EMA when it keeps one)."""
+    model's `sampling_generator` (its EMA when it keeps one). With `labels` (a conditional model) g(z, labels),
+    drawn as a grid of ROW_SAMPLES columns: one row per class when the labels are laid out so."""
 
-    def __init__(self, folder, every, z, writer, guard, real_points=None):
+    def __init__(self, folder, every, z, writer, guard, real_points=None, labels=None):
         super().__init__()
         self.folder, self.every, self.z, self.writer, self.real = folder, every, z, writer, real_points
+        self.labels = labels
         self.guard = guard
         self.last = None
 
@@ -164,12 +166,12 @@ class Sampler(keras.callbacks.Callback):
 
     def write(self, gi):
         self.last = gi
-        fake = keras.ops.convert_to_numpy(self.model.sampling_generator(self.z, training=False)).astype(np.float32)
+        fake = generate_images(self.model.sampling_generator, self.z, len(self.z), self.labels)
         if not np.isfinite(fake).all():  # an EMA gone NaN: no grid of noise (the Checkpointer reports it)
             return None
         path = os.path.join(self.folder, f"gen_{gi:06d}.png")
         if fake.ndim == 4:
-            save_image_grid(path, fake)
+            save_image_grid(path, fake, None if self.labels is None else len(self.labels) // len(set(self.labels)))
             import tensorflow as tf  # as in MetricsLogger
             with self.writer.as_default(step=gi):
                 tf.summary.image("samples", to_uint8(fake[:16]), max_outputs=16)

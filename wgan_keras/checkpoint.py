@@ -68,8 +68,8 @@ def check_checkpoint(model, expected, optimizers, sample_shape, path):
         raise ValueError(f"{path} holds a {type(model).__name__}, not a WGAN")
     if tuple(model.sample_shape) != tuple(sample_shape):
         raise ValueError(f"{path} makes samples of shape {model.sample_shape}, the data has {tuple(sample_shape)}")
-    for name in ("n_critic", "clip_value", "critic_schedule", "lipschitz", "gp_weight", "latent_dim", "seed",
-                 "ema_decay", "augment"):
+    for name in ("num_classes", "n_critic", "clip_value", "critic_schedule", "lipschitz", "gp_weight",
+                 "latent_dim", "seed", "ema_decay", "augment"):
         if getattr(model, name) != getattr(expected, name):
             raise ValueError(f"{path} was trained with {name}={getattr(model, name)!r}, but the config says "
                              f"{getattr(expected, name)!r}; pick another --workdir")

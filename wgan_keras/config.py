@@ -68,6 +68,9 @@ class TrainConfig:
     data_dir: Optional[str] = option(None, "TFDS data_dir holding prepared TFDS data.",
                                      default_help="TFDS's own (~/tensorflow_datasets)")
     download: bool = option(False, "Let TFDS download the dataset (needs network).")
+    conditional: bool = option(False, "Train a class-conditional model on the data's labels (bundled digits, a "
+                                      "TFDS 'label' feature, or one subfolder per class under --images); samples "
+                                      "and evaluations then cover every class.")
     image_size: Optional[int] = option(None, "Square image side the models are built for.", choices=IMAGE_SIZES,
                                        default_help="the data's own (folders: 64)")
     channels: Optional[int] = option(None, "Image channels.", choices=(1, 3),
@@ -171,6 +174,8 @@ class TrainConfig:
             bad("generator_iters", "cannot be combined with epochs (pick one stopping rule)")
         if self.is_toy and self.resolved_architecture != "mlp":
             bad("architecture", f"must be mlp for the 2-D toy dataset={self.dataset!r}")
+        if self.is_toy and self.conditional:
+            bad("conditional", f"needs class labels, and the 2-D toy dataset={self.dataset!r} has none; drop it")
         for field, (where, acts, this_run) in APPLIES.items():
             if not acts(self) and getattr(self, field) not in _unset_values(field):
                 bad(field, f"does not apply to {this_run(self)}, only to {where}: it would be ignored; drop it")

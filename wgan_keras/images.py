@@ -11,10 +11,16 @@ from wgan_edge.contract import to_uint8
 from wgan_edge.png import encode_png, image_grid
 
 
-def generate_images(generator, z, batch_size=256):
-    """g(z) in inference mode, `batch_size` latents at a time -> float32 numpy array."""
+def generate_images(generator, z, batch_size=256, labels=None):
+    """g(z) (or g(z, labels) for a conditional generator) in inference mode, `batch_size` latents at a
+    time -> float32 numpy array."""
     z = np.asarray(z, np.float32)
-    return np.concatenate([keras.ops.convert_to_numpy(generator(z[i:i + batch_size], training=False))
+    labels = None if labels is None else np.asarray(labels, np.int32)
+
+    def inputs(i):
+        return z[i:i + batch_size] if labels is None else [z[i:i + batch_size], labels[i:i + batch_size]]
+
+    return np.concatenate([keras.ops.convert_to_numpy(generator(inputs(i), training=False))
                            for i in range(0, len(z), batch_size)]).astype(np.float32)
 
 

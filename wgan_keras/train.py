@@ -12,13 +12,14 @@ import threading
 import warnings
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from wgan_edge.contract import latent_vectors
 from wgan_keras import workdir as wd
 from wgan_keras.callbacks import Checkpointer, MetricsLogger, NaNGuard, Sampler, counter, plot_w_estimate
 from wgan_keras.checkpoint import check_checkpoint, load_checkpoint
-from wgan_keras.data import check_array, epoch_dataset, epochs_dataset, load_data, steps_per_epoch
+from wgan_keras.data import check_array, epoch_dataset, epochs_dataset, load_data, load_labeled_data, steps_per_epoch
 from wgan_keras.distribute import make_strategy, set_precision
 from wgan_keras.memory import check_training_fits
 from wgan_keras.models import DCGANCritic, DCGANGenerator, MLPCritic, MLPGenerator
@@ -28,6 +29,7 @@ from wgan_keras.wgan import WGAN
 
 DEFAULT_EPOCHS = 20
 NUM_SAMPLES = 64  # images in each sample grid (8 x 8); toys plot 1024 points
+ROW_SAMPLES = 8  # conditional grids: one row of 8 per class
 
 
 class Interrupted(KeyboardInterrupt):
@@ -38,18 +40,20 @@ class Interrupted(KeyboardInterrupt):
         self.message = message
 
 
-def build_model(config, sample_shape):
-    """Critic and generator for one sample's shape, wrapped in a compiled-ready WGAN."""
+def build_model(config, sample_shape, num_classes=None):
+    """Critic and generator for one sample's shape (conditional on `num_classes` classes when given),
+    wrapped in a compiled-ready WGAN."""
     sn = config.lipschitz == "sn"
     if config.resolved_architecture == "dcgan":
-        critic = DCGANCritic(sample_shape, base_filters=config.base_filters, spectral_norm=sn)
+        critic = DCGANCritic(sample_shape, base_filters=config.base_filters, spectral_norm=sn,
+                             num_classes=num_classes)
         generator = DCGANGenerator(config.latent_dim, sample_shape, base_filters=config.base_filters,
-                                   upsample=config.upsample)
+                                   upsample=config.upsample, num_classes=num_classes)
     else:
         units = (config.mlp_units,) * 3
-        critic = MLPCritic(sample_shape, units, spectral_norm=sn)
+        critic = MLPCritic(sample_shape, units, spectral_norm=sn, num_classes=num_classes)
         generator = MLPGenerator(config.latent_dim, sample_shape, units,
-                                 output_activation=None if config.is_toy else "tanh")
+                                 output_activation=None if config.is_toy else "tanh", num_classes=num_classes)
     return WGAN(critic, generator, n_critic=config.n_critic, clip_value=config.clip_value,
                 critic_schedule=config.critic_schedule, lipschitz=config.lipschitz, gp_weight=config.gp_weight,
                 seed=config.seed, ema_decay=config.ema_decay,
@@ -78,13 +82,13 @@ def _optimizers(config, spe):
                                              config.generator_learning_rate)}
 
 
-def load_or_build(config, data, checkpoint, spe):
+def load_or_build(config, data, checkpoint, spe, num_classes=None):
     if os.path.exists(checkpoint):
         model = load_checkpoint(checkpoint)
-        check_checkpoint(model, build_model(config, data.shape[1:]), _optimizers(config, spe), data.shape[1:],
-                         checkpoint)
+        check_checkpoint(model, build_model(config, data.shape[1:], num_classes), _optimizers(config, spe),
+                         data.shape[1:], checkpoint)
         return model
-    model = build_model(config, tuple(data.shape[1:]))
+    model = build_model(config, tuple(data.shape[1:]), num_classes)
     model.compile(**_optimizers(config, spe))
     return model
 
@@ -128,16 +132,25 @@ class _StopAt(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def _callbacks(config, workdir, model, data, verbose, planned):
+def sample_inputs(config, num_classes=None):
+    """The fixed z of the sample grids, and for a conditional model their labels: one row of
+    ROW_SAMPLES per class (class i in row i)."""
+    if num_classes is None:
+        return latent_vectors(1024 if config.is_toy else NUM_SAMPLES, config.latent_dim, config.seed, stream=1), None
+    z = latent_vectors(num_classes * ROW_SAMPLES, config.latent_dim, config.seed, stream=1)
+    return z, np.repeat(np.arange(num_classes, dtype=np.int32), ROW_SAMPLES)
+
+
+def _callbacks(config, workdir, model, data, verbose, planned, classes):
     """The run's callbacks; each continues from the checkpoint's generator iteration."""
     start = counter(model, "generator_iterations")
     writer = tf.summary.create_file_writer(os.path.join(workdir, "tensorboard"))
-    z = latent_vectors(1024 if config.is_toy else NUM_SAMPLES, config.latent_dim, config.seed, stream=1)
+    z, labels = sample_inputs(config, model.num_classes)
     guard = NaNGuard()
     saver = Checkpointer(os.path.join(workdir, wd.CHECKPOINT), config.checkpoint_every, guard)
     sampler = Sampler(os.path.join(workdir, "samples"), config.sample_every, z, writer, guard,
-                      data[:4096] if config.is_toy else None)
-    quality = _quality(config, writer, planned)
+                      data[:4096] if config.is_toy else None, labels)
+    quality = _quality(config, writer, planned, workdir, classes)
     logger = MetricsLogger(os.path.join(workdir, wd.METRICS), config.log_every, writer, quality)
     for callback in (saver, sampler, logger, *quality_list(quality)):
         callback.last = start  # what was written at the checkpoint's iteration stays
@@ -159,16 +172,20 @@ def _check_quality(config, data):
                          f"wgan_keras.evaluation.QualityEvaluator(extractor=...) in train(callbacks=...)")
 
 
-def _quality(config, writer, last):
+def _quality(config, writer, last, workdir, classes=None):
     """The --eval_every evaluator: the bundled digit network against the held-out bundled digits, every
-    eval_every generator iterations and at the run's `last` one (the score a run ends with)."""
+    eval_every generator iterations and at the run's `last` one (the score a run ends with); for a
+    conditional model over the digit classes also per class (FD, classifier agreement) in class_quality.csv."""
     if config.eval_every is None:
         return None
-    from wgan_keras.evaluation import QualityEvaluator
+    from wgan_keras.evaluation import ClassQualityEvaluator, QualityEvaluator, knows_classes
+    if knows_classes(classes):
+        return ClassQualityEvaluator(config.eval_every, os.path.join(workdir, wd.CLASS_QUALITY), writer=writer,
+                                     at=(last,))
     return QualityEvaluator(config.eval_every, writer=writer, at=(last,))
 
 
-def _fit_all(model, data, config, spe, callbacks, ctrl_c):
+def _fit_all(model, data, config, spe, callbacks, ctrl_c, labels=None):
     """Trains to the run's target: whole epochs in one `fit` call, a partial epoch (a resumed run's
     first, a run's last) in its own; every epoch in `epoch_dataset`'s order either way."""
     target = target_steps(config, spe)
@@ -177,11 +194,11 @@ def _fit_all(model, data, config, spe, callbacks, ctrl_c):
         epoch, first = divmod(done, spe)
         if first or target - done < spe:
             steps = min(spe - first, target - done)
-            ds = epoch_dataset(data, config.batch_size, config.n_critic, config.seed, epoch, first, steps)
+            ds = epoch_dataset(data, config.batch_size, config.n_critic, config.seed, epoch, first, steps, labels)
             epochs = 1
         else:  # with steps_per_epoch set, Keras keeps one iterator across these epochs
             steps, epochs = spe, (target - done) // spe
-            ds = epochs_dataset(data, config.batch_size, config.n_critic, config.seed, epoch, epochs)
+            ds = epochs_dataset(data, config.batch_size, config.n_critic, config.seed, epoch, epochs, labels)
         model.fit(ds, epochs=epoch + epochs, initial_epoch=epoch, steps_per_epoch=steps,
                   callbacks=[*callbacks, ctrl_c], shuffle=False, verbose=0)
         done = counter(model, "critic_iterations") // config.n_critic
@@ -205,14 +222,14 @@ def train(config, workdir, callbacks=(), verbose="auto"):
     config = config.validate()
     wd.check(workdir, config)  # before abspath: an empty --workdir must not become the current folder
     workdir = os.path.abspath(workdir)
-    data = check_array(load_data(config), "dataset" if config.images is None else "images")
+    data, labels, classes = _load(config)
     spe = steps_per_epoch(len(data), config.batch_size, config.n_critic)
     _check_quality(config, data)
     checkpoint = os.path.join(workdir, wd.CHECKPOINT)
     keras.utils.set_random_seed(config.seed)
     set_precision(config.mixed_precision)
     with wd.claimed(workdir), make_strategy(config.strategy).scope():
-        model = load_or_build(config, data, checkpoint, spe)
+        model = load_or_build(config, data, checkpoint, spe, None if classes is None else len(classes))
         if _finished(model, config, spe):
             if verbose:
                 print(f"wgan-train: {workdir} is already at {counter(model, 'generator_iterations')} generator "
@@ -221,14 +238,29 @@ def train(config, workdir, callbacks=(), verbose="auto"):
         itemsize = 4 if keras.config.dtype_policy().compute_dtype == "float32" else 2  # bf16 activations
         check_training_fits(model, config.batch_size, itemsize)  # before a step that TensorFlow cannot survive
         wd.write_config(workdir, config)
-        return _run(model, config, workdir, data, spe, callbacks, verbose)
+        if classes is not None:
+            wd.write_classes(workdir, classes)
+        return _run(model, config, workdir, (data, labels, classes), spe, callbacks, verbose)
 
 
-def _run(model, config, workdir, data, spe, callbacks, verbose):
+def _load(config):
+    """(images, labels, class names) of the run; labels and names are None unless --conditional."""
+    where = "dataset" if config.images is None else "images"
+    if not config.conditional:
+        return check_array(load_data(config), where), None, None
+    images, labels, classes = load_labeled_data(config)
+    return check_array(images, where), labels, classes
+
+
+def _run(model, config, workdir, labeled, spe, callbacks, verbose):
+    data, labels, classes = labeled
     start = counter(model, "generator_iterations")
     wd.keep_rows_until(os.path.join(workdir, wd.METRICS), start)
+    if classes is not None:
+        from wgan_keras.evaluation.classes import CLASS_COLUMNS
+        wd.keep_rows_until(os.path.join(workdir, wd.CLASS_QUALITY), start, CLASS_COLUMNS)
     planned = config.generator_iters or target_steps(config, spe)
-    writer, guard, saver, sampler, quality, ours = _callbacks(config, workdir, model, data, verbose, planned)
+    writer, guard, saver, sampler, quality, ours = _callbacks(config, workdir, model, data, verbose, planned, classes)
     if verbose and start:
         print(f"wgan-train: resuming {workdir} from generator iteration {start} ({wd.CHECKPOINT})", flush=True)
     # WGAN.fit does not forward shuffle=False; our epochs are shuffled by `epoch_dataset`.
@@ -236,7 +268,7 @@ def _run(model, config, workdir, data, spe, callbacks, verbose):
     interrupted = None
     try:
         with _StopOnCtrlC(model) as ctrl_c:
-            _fit_all(model, data, config, spe, [*ours, *callbacks], ctrl_c)
+            _fit_all(model, data, config, spe, [*ours, *callbacks], ctrl_c, labels)
         if ctrl_c.requested:
             raise KeyboardInterrupt
     except KeyboardInterrupt:

@@ -18,7 +18,7 @@ import keras
 import numpy as np
 
 from wgan_edge.cli import first_line
-from wgan_keras import algorithm, ema
+from wgan_keras import algorithm, classes, ema
 from wgan_keras import augment as augment_policy
 from wgan_keras.backends import plumbing
 from wgan_keras.backends.arrays import ArrayGroups, tensorflow_or_none
@@ -80,10 +80,13 @@ class WGAN(keras.Model):
         augment: None, or a DiffAugment policy of `wgan_keras.augment.POLICIES` (e.g.
             "translation,cutout"): the critic scores T(x) and T(g(z)) for a random
             differentiable T per example and step (images only; see `wgan_keras.augment`).
+        num_classes: None (read `generator.num_classes`; absent or None: unconditional) or the class
+            count of a conditional WGAN: `generator([z, labels])`, `critic([x, labels])` (a projection
+            critic, e.g. `DCGANCritic(num_classes=10)`), trained on (images, labels) batches.
     """
 
     def __init__(self, critic, generator, n_critic=5, clip_value=0.01, critic_schedule="paper", lipschitz="clip",
-                 gp_weight=10.0, latent_dim=None, seed=None, ema_decay=None, augment=None,
+                 gp_weight=10.0, latent_dim=None, seed=None, ema_decay=None, augment=None, num_classes=None,
                  **kwargs):
         super().__init__(**kwargs)
         if isinstance(n_critic, bool) or not isinstance(n_critic, (int, np.integer)) or n_critic < 1:
@@ -103,6 +106,7 @@ class WGAN(keras.Model):
         self.lipschitz = lipschitz
         self.gp_weight = float(gp_weight)
         self.latent_dim = self._find_latent_dim(generator, latent_dim)
+        self.num_classes = classes.find_num_classes(generator, critic, num_classes)
         self.seed = int(seed) if seed is not None else random.randint(0, 2**31 - 2)
         self.sample_seed_generator = keras.random.SeedGenerator(self.seed)
         self._check_pair()
@@ -146,14 +150,16 @@ class WGAN(keras.Model):
         return int(latent_dim)
 
     def _check_pair(self):
-        """Runs one z through both networks: builds them and proves the shapes fit."""
+        """Runs one z (and label 0) through both networks: builds them and proves the shapes fit."""
+        labels = None if self.num_classes is None else keras.ops.zeros((1,), "int32")
         try:
-            fake = self.generator(np.zeros((1, self.latent_dim), "float32"), training=False)
+            fake = algorithm.generated(self, self.generator, keras.ops.zeros((1, self.latent_dim)), labels,
+                                       training=False)
         except Exception as e:
-            raise ValueError(f"generator does not accept z of shape (batch, {self.latent_dim}): "
-                             f"{first_line(e)}") from None
+            raise ValueError(f"generator does not accept z of shape (batch, {self.latent_dim})"
+                             f"{'' if labels is None else ' and labels (batch,)'}: {first_line(e)}") from None
         try:
-            scores = self.critic(fake, training=False)
+            scores = self.critic(fake if labels is None else [fake, labels], training=False)
         except Exception as e:
             raise ValueError(f"critic does not accept the generator's samples of shape {tuple(fake.shape[1:])}: "
                              f"{first_line(e)}") from None
@@ -210,16 +216,19 @@ class WGAN(keras.Model):
         array of samples with `batch_size` = m. Each fit step consumes n_critic
         consecutive batches -- one per critic iteration -- and runs one generator
         iteration, so `steps_per_epoch` counts generator iterations. A final
-        partial batch or group is dropped. `y` is not used.
+        partial batch or group is dropped. A conditional WGAN takes (images, labels) batches, or
+        arrays `x` (images) and `y` (int class labels); an unconditional one ignores labels.
         """
-        if y is not None:
-            raise ValueError("y: a WGAN learns from images alone; pass x only")
+        if y is not None and self.num_classes is None:
+            raise ValueError("y: a WGAN learns from images alone; pass x only (or build a conditional WGAN "
+                             "with num_classes=... to use labels)")
         callbacks = list(callbacks or [])
         if not any(isinstance(c, NaNGuard) for c in callbacks):  # else NaN metrics train on without a word
             callbacks.append(NaNGuard(raise_error=True))
         tf = tensorflow_or_none()
         if tf is None:  # JAX or PyTorch on a machine without TensorFlow (GPU benchmarks): arrays only
-            x, validation_data = ArrayGroups(x, batch_size or 64, self.n_critic, shuffle), None
+            x, validation_data = ArrayGroups(x if y is None else (x, y), batch_size or 64, self.n_critic,
+                                             shuffle), None
         else:
             from wgan_keras.data.grouping import array_batches, group_batches
             from wgan_keras.data.pipeline import check_finite
@@ -228,10 +237,10 @@ class WGAN(keras.Model):
                     raise ValueError("batch_size: a dataset is already batched; batch it with your m")
             else:
                 check_finite(x, "x")
-                x = array_batches(x, batch_size or 64, shuffle)
+                x = array_batches(x if y is None else (x, y), batch_size or 64, shuffle, self.num_classes)
                 if validation_data is not None and not isinstance(validation_data, tf.data.Dataset):
-                    validation_data = array_batches(validation_data, batch_size or 64, False)
-            x = group_batches(x, self.n_critic, plumbing.replicas_in_sync(self), self.sample_shape)
+                    validation_data = array_batches(validation_data, batch_size or 64, False, self.num_classes)
+            x = group_batches(x, self.n_critic, plumbing.replicas_in_sync(self), self.num_classes, self.sample_shape)
         return super().fit(x, epochs=epochs, verbose=verbose, callbacks=callbacks, validation_data=validation_data,
                            shuffle=False,  # x is a dataset by now, shuffled upstream
                            initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
@@ -257,7 +266,7 @@ class WGAN(keras.Model):
         return plumbing.run_step(self, algorithm.test_step, *args)
 
     def call(self, z, training=False):
-        """`gan(z)` is `gan.generator(z)`."""
+        """`gan(z)` is `gan.generator(z)`; conditional: `gan([z, labels])`."""
         return self.generator(z, training=training)
 
     @property
@@ -265,19 +274,26 @@ class WGAN(keras.Model):
         """The generator that samples, evaluation and exports use: `ema_generator` when kept."""
         return self.ema_generator if self.ema_generator is not None else self.generator
 
-    def generate(self, n, seed=None, batch_size=256):
+    def generate(self, n, seed=None, batch_size=256, labels=None):
         """`n` samples of `sampling_generator` as a float32 numpy array in its range ([-1, 1] for images).
 
         `seed` (int) makes the draw reproducible; None advances the model's SeedGenerator.
+        `labels` (conditional WGANs only): one class for all n, or n classes; None: the classes in
+        turn (0, 1, ..., num_classes - 1, 0, ...), so every class is drawn equally often.
         """
         for name, value in (("n", n), ("batch_size", batch_size)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {name}={value!r}")
         _check_fits(int(n), self.latent_dim, self.sample_shape)
         seed = int(seed) if isinstance(seed, np.integer) else seed  # Keras takes Python ints only
+        labels = self.check_labels(labels, int(n))
         seed = seed if seed is not None else self.sample_seed_generator
         z = keras.random.normal((int(n), self.latent_dim), seed=seed)
-        return generate_images(self.sampling_generator, keras.ops.convert_to_numpy(z), batch_size)
+        return generate_images(self.sampling_generator, keras.ops.convert_to_numpy(z), batch_size, labels)
+
+    def check_labels(self, labels, n):
+        """`generate`'s labels as int32 (n,), or None for an unconditional WGAN (`classes.sample_labels`)."""
+        return classes.sample_labels(self.num_classes, labels, n)
 
     # --------------------------------------------------------- serialization
 
@@ -305,6 +321,7 @@ class WGAN(keras.Model):
             seed=self.seed,
             ema_decay=self.ema_decay,
             augment=self.augment,
+            num_classes=self.num_classes,
         )
         return config
 

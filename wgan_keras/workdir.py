@@ -20,7 +20,9 @@ CHECKPOINT = "checkpoint.keras"
 CONFIG = "config.json"
 METRICS = "metrics.csv"
 LOCK = ".wgan-keras.lock"
-OURS = (CHECKPOINT, METRICS, "w_estimate.png", "samples", "tensorboard")
+CLASSES = "classes.json"  # --conditional: the class names, label i being the i-th (samples and exports name them)
+CLASS_QUALITY = "class_quality.csv"  # --conditional --eval_every: per-class FD and classifier agreement
+OURS = (CHECKPOINT, METRICS, "w_estimate.png", "samples", "tensorboard", CLASSES, CLASS_QUALITY)
 
 
 def _read_config(workdir):
@@ -178,12 +180,27 @@ def write_config(workdir, config):
         json.dump(values, f, indent=2)
 
 
-def keep_rows_until(csv_path, generator_iterations):
-    """Drops metrics.csv rows logged after the checkpoint we resume from (they will be redone)."""
+def write_classes(workdir, classes):
+    with atomic_path(os.path.join(workdir, CLASSES)) as tmp, open(tmp, "w") as f:
+        json.dump({"classes": list(classes)}, f, indent=2)
+
+
+def read_classes(workdir):
+    """The class names a conditional run wrote, or None."""
+    path = os.path.join(workdir, CLASSES)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)["classes"]
+
+
+def keep_rows_until(csv_path, generator_iterations, columns=COLUMNS):
+    """Drops metrics.csv (or `columns`' class_quality.csv) rows logged after the checkpoint we resume from
+    (they will be redone)."""
     if not os.path.exists(csv_path):
         return
     rows = [r for r in read_rows(csv_path) if int(r["generator_iterations"]) <= generator_iterations]
     with atomic_path(csv_path) as tmp, open(tmp, "w", newline="") as f:
-        out = csv.DictWriter(f, COLUMNS)
+        out = csv.DictWriter(f, columns)
         out.writeheader()
         out.writerows(rows)

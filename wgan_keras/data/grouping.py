@@ -1,21 +1,26 @@
 """Groups a dataset of real batches into the per-step input of `WGAN.train_step`."""
 import random
 
+import numpy as np
 import tensorflow as tf
 
 from wgan_keras.data.pipeline import in_memory
 
 
-def array_batches(x, batch_size, shuffle):
-    """An array of samples (or an (x, y) tuple) -> a dataset of batches of `batch_size`, dropping the rest."""
+def array_batches(x, batch_size, shuffle, num_classes=None):
+    """An array of samples (or an (x, y) tuple) -> a dataset of batches of `batch_size`, dropping the rest.
+    With `num_classes` (a conditional WGAN), x is (samples, labels) and batches are (samples, labels) pairs."""
+    labels = None
     if isinstance(x, (tuple, list)):
-        x = x[0]
+        x, labels = x[0], (x[1] if len(x) > 1 else None)
     if x is None or not hasattr(x, "shape") or len(x) == 0:
         raise ValueError(f"x must be a non-empty array or a tf.data.Dataset, got {type(x).__name__}")
-    n, m = len(x), int(batch_size)
+    if num_classes is not None:
+        x = (x, check_labels(labels, len(x), num_classes))
+    n, m = len(x[0]) if num_classes is not None else len(x), int(batch_size)
     if n < m:
         raise ValueError(f"batch_size={m} is larger than the {n} samples in x")
-    x = tf.convert_to_tensor(x)
+    x = tf.nest.map_structure(tf.convert_to_tensor, x)
     if not shuffle:
         return in_memory(tf.data.Dataset.from_tensor_slices(x).batch(m, drop_remainder=True))
 
@@ -29,23 +34,54 @@ def array_batches(x, batch_size, shuffle):
         return tf.reshape(order, [n // m, m])
 
     ds = tf.data.Dataset.random(seed=random.randint(0, 2**31 - 1), rerandomize_each_iteration=True).take(1)
-    return in_memory(ds.map(epoch_batches).unbatch().map(lambda rows: tf.gather(x, rows)))
+    gather = lambda rows: tf.nest.map_structure(lambda t: tf.gather(t, rows), x)  # noqa: E731
+    return in_memory(ds.map(epoch_batches).unbatch().map(gather))
 
 
-def group_batches(dataset, n_critic, replicas=1, sample_shape=None):
+def check_labels(labels, n, num_classes):
+    """Class labels for n samples: ints in [0, num_classes), as int32 (n,); a one-line ValueError else."""
+    if labels is None:
+        raise ValueError(f"y: a conditional WGAN (num_classes={num_classes}) needs the class labels of x; "
+                         f"pass fit(x=images, y=labels)")
+    labels = np.asarray(labels)
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
+    if labels.dtype.kind not in "iu" or labels.shape != (n,):
+        raise ValueError(f"y: expected {n} integer class labels, got shape {labels.shape} of {labels.dtype}")
+    if n and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(f"y: labels must lie in [0, {num_classes - 1}], got [{labels.min()}, {labels.max()}]")
+    return labels.astype(np.int32)
+
+
+def group_batches(dataset, n_critic, replicas=1, num_classes=None, sample_shape=None):
     """Batches of m samples -> one element of n_critic * m samples per generator iteration.
 
     Each group holds n_critic consecutive batches, one per critic iteration. For
     `replicas` > 1 the group is laid out replica-major, so the split that
     tf.distribute makes along axis 0 hands replica r its m / replicas slice of
     every one of the n_critic batches: N replicas see the batches of one device.
-    Batches of another size than the first (a final partial one) are dropped. With `sample_shape`
+    Batches of another size than the first (a final partial one) are dropped. With `num_classes` (a
+    conditional WGAN) elements are (images, labels) and the labels are grouped alongside. With `sample_shape`
     (the model's) a dataset of single samples, or of other samples, is refused in one line.
     """
     spec = dataset.element_spec
-    if isinstance(spec, (tuple, list)):  # (images, labels): a WGAN uses the images
+    if num_classes is not None:
+        if not isinstance(spec, (tuple, list)) or len(spec) < 2:
+            raise ValueError(f"x: a conditional WGAN (num_classes={num_classes}) needs (images, labels) batches, "
+                             f"got element_spec={spec}")
+        if not spec[1].dtype.is_integer:
+            raise ValueError(f"x: labels must be integer classes, got dtype {spec[1].dtype.name}")
+        dataset = dataset.map(lambda images, labels, *_: (images, tf.reshape(tf.cast(labels, tf.int32), [-1])))
+        return _group(dataset.map(lambda images, labels: {"images": images, "labels": labels}), spec[0],
+                      n_critic, replicas, sample_shape)
+    if isinstance(spec, (tuple, list)):  # (images, labels): an unconditional WGAN uses the images
         dataset = dataset.map(lambda *element: element[0])
         spec = spec[0]
+    return _group(dataset.map(lambda images: {"images": images}), spec, n_critic, replicas, sample_shape)
+
+
+def _group(dataset, spec, n_critic, replicas, sample_shape=None):
+    """`group_batches` on {"images": ..., ["labels": ...]} elements."""
     if not isinstance(spec, tf.TensorSpec) or spec.shape.rank is None or spec.shape.rank < 2:
         raise ValueError(f"x: expected a dataset of batches (m, ...), got element_spec={spec}")
     _check_sample_shape(spec.shape, sample_shape)
@@ -57,8 +93,8 @@ def group_batches(dataset, n_critic, replicas=1, sample_shape=None):
         first = next(iter(dataset.take(1)), None)
         if first is None:
             raise ValueError("x: the dataset is empty")
-        m = int(first.shape[0])
-        dataset = dataset.filter(lambda b: tf.shape(b)[0] == m)
+        m = int(first["images"].shape[0])
+        dataset = dataset.filter(lambda b: tf.shape(b["images"])[0] == m)
     if m % replicas:
         raise ValueError(f"x: batch size m={m} must divide evenly over {replicas} replicas")
     dataset = dataset.batch(n_critic, drop_remainder=True)
@@ -66,10 +102,14 @@ def group_batches(dataset, n_critic, replicas=1, sample_shape=None):
     def replica_major(group):  # (k, m, ...) -> (replicas * k * m/replicas, ...)
         tail = tf.shape(group)[2:]
         group = tf.reshape(group, tf.concat([[n_critic, replicas, m // replicas], tail], 0))
-        group = tf.transpose(group, [1, 0] + list(range(2, spec.shape.rank + 2)))
+        group = tf.transpose(group, [1, 0] + list(range(2, group.shape.rank)))
         return tf.reshape(group, tf.concat([[n_critic * m], tail], 0))
 
-    return dataset.map(replica_major, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    def element(group):  # images alone (as before labels existed), or an (images, labels) pair
+        group = {name: replica_major(value) for name, value in group.items()}
+        return group["images"] if len(group) == 1 else (group["images"], group["labels"])
+
+    return dataset.map(element, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
 def _check_sample_shape(shape, sample_shape):

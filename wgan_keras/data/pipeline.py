@@ -62,12 +62,13 @@ def steps_per_epoch(n, batch_size, n_critic):
     return steps
 
 
-def epoch_dataset(x, batch_size, n_critic, seed, epoch, first_step=0, num_steps=None):
+def epoch_dataset(x, batch_size, n_critic, seed, epoch, first_step=0, num_steps=None, labels=None):
     """Batches of m for steps [first_step, first_step + num_steps) of epoch `epoch`.
 
     Each step gets exactly n_critic batches, so the n_critic-grouping in
     `WGAN.fit` never straddles an epoch. Images come out scaled to [-1, 1];
-    toy points (float32) as they are.
+    toy points (float32) as they are. With `labels` (int (N,), conditional training) each batch is
+    an (images, labels) pair, in the same order.
     """
     x = check_array(x)
     per_step = batch_size * n_critic
@@ -76,10 +77,10 @@ def epoch_dataset(x, batch_size, n_critic, seed, epoch, first_step=0, num_steps=
     if not 0 <= first_step < first_step + num_steps <= total:
         raise ValueError(f"first_step={first_step}, num_steps={num_steps} lie outside an epoch of {total} steps")
     order = _order(len(x), seed, epoch)[first_step * per_step:(first_step + num_steps) * per_step]
-    return _batches(x, tf.data.Dataset.from_tensor_slices(order), batch_size)
+    return _batches(x, tf.data.Dataset.from_tensor_slices(order), batch_size, labels)
 
 
-def epochs_dataset(x, batch_size, n_critic, seed, first_epoch, num_epochs):
+def epochs_dataset(x, batch_size, n_critic, seed, first_epoch, num_epochs, labels=None):
     """Whole epochs [first_epoch, first_epoch + num_epochs) back to back, each in `epoch_dataset`'s order.
 
     One `fit` call then trains them all. A call per epoch costs a pipeline to trace and an iterator
@@ -89,7 +90,7 @@ def epochs_dataset(x, batch_size, n_critic, seed, first_epoch, num_epochs):
     used = steps_per_epoch(len(x), batch_size, n_critic) * batch_size * n_critic
     epochs = tf.data.Dataset.range(first_epoch, first_epoch + num_epochs)
     order = epochs.flat_map(lambda e: tf.data.Dataset.from_tensor_slices(_order(len(x), seed, e)[:used]))
-    return _batches(x, order, batch_size)
+    return _batches(x, order, batch_size, labels)
 
 
 def _order(n, seed, epoch):
@@ -98,10 +99,15 @@ def _order(n, seed, epoch):
     return tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64), seed=key)
 
 
-def _batches(x, order, batch_size):
+def _batches(x, order, batch_size, labels=None):
     data = tf.constant(x)
     transform = scale_images if x.dtype == np.uint8 else (lambda b: tf.cast(b, tf.float32))
+    if labels is None:
+        batch = lambda idx: transform(tf.gather(data, idx))  # noqa: E731
+    else:
+        classes = tf.constant(np.asarray(labels, np.int32))
+        batch = lambda idx: (transform(tf.gather(data, idx)), tf.gather(classes, idx))  # noqa: E731
     # Indices are batched first, then one gather per batch: a batch op, not per-example work.
     return in_memory(order.batch(batch_size, drop_remainder=True)
-                     .map(lambda idx: transform(tf.gather(data, idx)), num_parallel_calls=tf.data.AUTOTUNE)
+                     .map(batch, num_parallel_calls=tf.data.AUTOTUNE)
                      .prefetch(tf.data.AUTOTUNE))

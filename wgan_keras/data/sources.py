@@ -44,8 +44,9 @@ def check_tfds_protos():
                          f"{protobuf} (TensorFlow < 2.20 keeps it below 6): pip install 'tensorflow-metadata<1.18'")
 
 
-def load_tfds(name, data_dir=None, download=False, split="train"):
-    """uint8 (N, H, W, C) images of TFDS dataset `name` (its "image" feature)."""
+def load_tfds(name, data_dir=None, download=False, split="train", with_labels=False):
+    """uint8 (N, H, W, C) images of TFDS dataset `name` (its "image" feature); `with_labels`:
+    (images, int32 labels (N,), class names) from its "label" feature too."""
     if not TFDS_NAME.match(name):  # TFDS would answer in its own words, after seconds of imports
         raise ValueError(f"dataset={name!r} is neither bundled ({BUNDLED}), a toy {TOYS} nor a TFDS dataset name "
                          f"(lower-case letters, digits, _ and an optional /config:version)")
@@ -69,10 +70,18 @@ def load_tfds(name, data_dir=None, download=False, split="train"):
                          ) from None
     if "image" not in ds.element_spec:
         raise ValueError(f"dataset={name!r} has no 'image' feature (features: {sorted(ds.element_spec)})")
-    batches = [b["image"] for b in ds.batch(1024).as_numpy_iterator()]
+    if with_labels and "label" not in ds.element_spec:
+        raise ValueError(f"conditional: dataset={name!r} has no 'label' feature to condition on (features: "
+                         f"{sorted(ds.element_spec)}); drop --conditional")
+    batches = [(b["image"], b["label"] if with_labels else None) for b in ds.batch(1024).as_numpy_iterator()]
     if not batches:
         raise ValueError(f"dataset={name!r}: split {split!r} is empty")
-    return np.concatenate(batches)
+    images = np.concatenate([b[0] for b in batches])
+    if not with_labels:
+        return images
+    names = getattr(tfds.builder(name, data_dir=data_dir).info.features["label"], "names", None)
+    labels = np.concatenate([b[1] for b in batches]).astype(np.int32)
+    return images, labels, list(names) if names else [str(c) for c in range(int(labels.max()) + 1)]
 
 
 def _image_files(folder):

@@ -6,6 +6,7 @@ InceptionV3), the `QualityEvaluator` callback and `class_histogram` (the digits 
 bundled classifier sees in samples). Toys: `exact_w1`, `mode_coverage`,
 `W1Tracker`. `spearman`: rank correlation (e.g. of the critic's W estimate with a distance).
 """
+from wgan_keras.evaluation.classes import ClassQualityEvaluator, class_scores, knows_classes  # noqa: F401
 from wgan_keras.evaluation.digits import class_histogram  # noqa: F401
 from wgan_keras.evaluation.distances import (  # noqa: F401
                                              frechet_distance,

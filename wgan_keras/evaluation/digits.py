@@ -85,3 +85,12 @@ def class_histogram(images, classifier=None, batch_size=250):
     labels = [np.argmax(keras.ops.convert_to_numpy(classifier(images[i:i + batch_size], training=False)), -1)
               for i in range(0, len(images), batch_size)]
     return np.bincount(np.concatenate(labels), minlength=10)
+
+
+def reference_labels():
+    """The classes of `reference_images()`, in the same order: int32 (1000,)."""
+    _, labels = load_bundled_digits()
+    return labels[split_indices(labels)[1]].astype(np.int32)
+
+
+DIGIT_CLASSES = tuple(str(c) for c in range(10))  # class names the bundled network knows (its logit order)

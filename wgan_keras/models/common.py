@@ -56,3 +56,61 @@ class Network(keras.Model):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+
+def check_num_classes(num_classes):
+    """None (unconditional) or a class count >= 2 (one class is an unconditional model)."""
+    if num_classes is None:
+        return None
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or not 2 <= num_classes <= 1 << 16:
+        raise ValueError(f"num_classes must be None or an integer in [2, {1 << 16}], got num_classes={num_classes!r}")
+    return num_classes
+
+
+def label_input():
+    """The class labels of a conditional network: int32 of shape (batch,)."""
+    return keras.Input((), dtype="int32", name="labels")
+
+
+def join_label(z, labels, num_classes):
+    """[z, embed(label)]: the conditional generator's input (the label embedding has num_classes
+    dimensions, as PyTorch-GAN's cGAN; for 10 classes it can represent a one-hot code exactly).
+
+    The embedding starts N(0, 1), as PyTorch's nn.Embedding (so that cGAN's): on the scale of z's own
+    entries, so the label weighs in the first layer like a coordinate of z from the first step. Keras's
+    default U(-0.05, 0.05) has a standard deviation of 0.029, 35x smaller than z's."""
+    embedded = keras.layers.Embedding(num_classes, num_classes, embeddings_initializer=keras.initializers.RandomNormal(
+        stddev=1.0), name="label_embedding")(labels)
+    return keras.layers.Concatenate(name="z_and_label")([z, embedded])
+
+
+def projection_scores(features, labels, num_classes, spectral_norm):
+    """The projection critic's head (Miyato & Koyama 2018): f(x, y) = psi(phi(x)) + <embed(y), phi(x)>.
+
+    `features` is phi(x); psi is a Dense(1). The embedding is an ordinary critic weight, so weight
+    clipping bounds it like the others, and with `spectral_norm` it is normalized as in the paper's code.
+    Scores are float32 even under a mixed-precision policy."""
+    psi = maybe_spectral(keras.layers.Dense(1, dtype="float32"), spectral_norm)(features)
+    embedding = keras.layers.Embedding(num_classes, features.shape[-1], name="class_embedding")
+    embedded = (SpectralNormalizedEmbedding(embedding) if spectral_norm else embedding)(labels)
+    projected = keras.layers.Dot(axes=1, dtype="float32", name="projection")([embedded, features])
+    return keras.layers.Add(dtype="float32", name="scores")([psi, projected])
+
+
+@keras.saving.register_keras_serializable(package="wgan_keras")
+class SpectralNormalizedEmbedding(keras.layers.SpectralNormalization):
+    """`keras.layers.SpectralNormalization` around an `Embedding`, as the projection critic's paper
+    normalizes its class embedding. Keras 3.15's wrapper casts the wrapped layer's output to the dtype
+    of its *input*: for an embedding that is the int32 labels, which truncates the vectors and leaves
+    the embedding without a gradient. This one returns the embedding's output as it is."""
+
+    def call(self, inputs, training=False):
+        if training:  # as keras.layers.SpectralNormalization.call
+            new_vector_u, new_kernel = keras.ops.cond(
+                keras.ops.all(keras.ops.equal(self.kernel.value, 0)),
+                lambda: (self.vector_u.value, self.kernel.value),
+                self.normalized_weights,
+            )
+            self.vector_u.assign(new_vector_u)
+            self.kernel.assign(new_kernel)
+        return self.layer(inputs)

@@ -1,7 +1,16 @@
 """DCGAN discriminator without the sigmoid: the WGAN critic."""
 import keras
 
-from wgan_keras.models.common import Network, check_image_shape, check_positive_int, dcgan_filters, maybe_spectral
+from wgan_keras.models.common import (
+    Network,
+    check_image_shape,
+    check_num_classes,
+    check_positive_int,
+    dcgan_filters,
+    label_input,
+    maybe_spectral,
+    projection_scores,
+)
 
 NORMALIZATIONS = (None, "layer")
 SLOPE = 0.2  # LeakyReLU's negative slope in the DCGAN critic
@@ -30,9 +39,13 @@ class DCGANCritic(Network):
         normalization: None or "layer".
         spectral_norm: wrap every Conv/Dense in `keras.layers.SpectralNormalization`
             (for `WGAN(lipschitz="sn")`).
+        num_classes: None (unconditional: `critic(images)`), or the class count of a projection
+            critic (Miyato & Koyama 2018), called as `critic([images, labels])` with int labels (batch,).
     """
 
-    def __init__(self, image_shape=(28, 28, 1), base_filters=64, normalization=None, spectral_norm=False, **kwargs):
+    def __init__(self, image_shape=(28, 28, 1), base_filters=64, normalization=None, spectral_norm=False,
+                 num_classes=None, **kwargs):
+        num_classes = check_num_classes(num_classes)
         image_shape = check_image_shape(image_shape)
         base_filters = check_positive_int(base_filters, "base_filters", 4096)
         if normalization not in NORMALIZATIONS:
@@ -47,13 +60,19 @@ class DCGANCritic(Network):
                 x = keras.layers.LayerNormalization(axis=[1, 2, 3])(x)
             x = keras.layers.Activation(leaky_relu)(x)
         x = keras.layers.Flatten()(x)
-        scores = maybe_spectral(keras.layers.Dense(1, dtype="float32"), spectral_norm)(x)
-        super().__init__(inputs=images, outputs=scores, **kwargs)
+        if num_classes is None:
+            scores = maybe_spectral(keras.layers.Dense(1, dtype="float32"), spectral_norm)(x)
+            super().__init__(inputs=images, outputs=scores, **kwargs)
+        else:
+            labels = label_input()
+            super().__init__(inputs=[images, labels], outputs=projection_scores(x, labels, num_classes,
+                                                                                  spectral_norm), **kwargs)
 
         self.image_shape = image_shape
         self.base_filters = base_filters
         self.normalization = normalization
         self.spectral_norm = spectral_norm
+        self.num_classes = num_classes
 
     def get_config(self):
         config = super().get_config()
@@ -62,5 +81,6 @@ class DCGANCritic(Network):
             base_filters=self.base_filters,
             normalization=self.normalization,
             spectral_norm=self.spectral_norm,
+            num_classes=self.num_classes,
         )
         return config

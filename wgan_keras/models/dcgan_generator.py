@@ -2,7 +2,15 @@
 import keras
 
 from wgan_keras.choices import UPSAMPLING
-from wgan_keras.models.common import Network, check_image_shape, check_positive_int, dcgan_filters
+from wgan_keras.models.common import (
+    Network,
+    check_image_shape,
+    check_num_classes,
+    check_positive_int,
+    dcgan_filters,
+    join_label,
+    label_input,
+)
 
 
 def upsample_stage(x, filters, mode, use_bias):
@@ -31,10 +39,14 @@ class DCGANGenerator(Network):
         batch_norm: BatchNorm after each hidden layer (the paper's generator has it).
         upsample: "transpose" (the paper's) or "resize" (nearest 2x + Conv2D 3x3; converts full-integer
             with RESIZE_NEAREST_NEIGHBOR + CONV_2D, no TRANSPOSE_CONV: see `upsample_stage`).
+        num_classes: None (unconditional: `generator(z)`), or the class count of a conditional
+            generator, called as `generator([z, labels])` with int labels (batch,): an embedding of the
+            label is joined to z before the first Dense.
     """
 
     def __init__(self, latent_dim=128, image_shape=(28, 28, 1), base_filters=64, batch_norm=True,
-                 upsample="transpose", **kwargs):
+                 upsample="transpose", num_classes=None, **kwargs):
+        num_classes = check_num_classes(num_classes)
         latent_dim = check_positive_int(latent_dim, "latent_dim")
         image_shape = check_image_shape(image_shape)
         base_filters = check_positive_int(base_filters, "base_filters", 4096)
@@ -48,7 +60,9 @@ class DCGANGenerator(Network):
             keras.layers.Identity
 
         z = keras.Input((latent_dim,), name="z")
-        x = keras.layers.Dense(start * start * filters[0], use_bias=not batch_norm)(z)
+        labels = label_input() if num_classes else None
+        x = z if labels is None else join_label(z, labels, num_classes)
+        x = keras.layers.Dense(start * start * filters[0], use_bias=not batch_norm)(x)
         x = keras.layers.Reshape((start, start, filters[0]))(x)
         x = keras.layers.ReLU()(norm()(x))
         for f in filters[1:]:
@@ -57,13 +71,14 @@ class DCGANGenerator(Network):
         x = upsample_stage(x, image_shape[-1], upsample, use_bias=True)
         # tanh in float32 so mixed-precision samples keep their full [-1, 1] resolution.
         images = keras.layers.Activation("tanh", dtype="float32", name="images")(x)
-        super().__init__(inputs=z, outputs=images, **kwargs)
+        super().__init__(inputs=z if labels is None else [z, labels], outputs=images, **kwargs)
 
         self.latent_dim = latent_dim
         self.image_shape = image_shape
         self.base_filters = base_filters
         self.batch_norm = batch_norm
         self.upsample = upsample
+        self.num_classes = num_classes
 
     def get_config(self):
         config = super().get_config()
@@ -73,5 +88,6 @@ class DCGANGenerator(Network):
             base_filters=self.base_filters,
             batch_norm=self.batch_norm,
             upsample=self.upsample,
+            num_classes=self.num_classes,
         )
         return config

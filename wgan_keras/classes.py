@@ -1,0 +1,33 @@
+"""Class labels of a conditional WGAN: its class count, and the labels `generate` draws for."""
+import numpy as np
+
+
+def find_num_classes(generator, critic, num_classes=None):
+    """`num_classes`, else the generator's; the critic must agree. None: an unconditional pair."""
+    if num_classes is None:
+        num_classes = getattr(generator, "num_classes", None)
+    if num_classes is not None and (isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer))
+                                    or num_classes < 2):
+        raise ValueError(f"num_classes must be None or an integer >= 2, got num_classes={num_classes!r}")
+    theirs = getattr(critic, "num_classes", num_classes)
+    if theirs != num_classes:
+        raise ValueError(f"num_classes: the generator is for {num_classes} classes but the critic for {theirs}; "
+                         f"build both with the same num_classes")
+    return None if num_classes is None else int(num_classes)
+
+
+def sample_labels(num_classes, labels, n):
+    """Labels for n samples as int32 (n,): one class for all, n classes, or None (the classes in turn:
+    0, 1, ..., num_classes - 1, 0, ..., so each is drawn equally often). None for an unconditional model."""
+    if num_classes is None:
+        if labels is not None:
+            raise ValueError("labels: this WGAN is unconditional (num_classes=None); it takes no labels")
+        return None
+    if labels is None:
+        return np.arange(n, dtype="int32") % num_classes
+    values = np.asarray(labels)
+    if values.dtype.kind not in "iu" or values.ndim > 1 or (values.ndim == 1 and len(values) != n):
+        raise ValueError(f"labels must be one int class or {n} of them, got labels={labels!r:.60}")
+    if values.size and (values.min() < 0 or values.max() >= num_classes):
+        raise ValueError(f"labels must lie in [0, {num_classes - 1}], got labels={labels!r:.60}")
+    return np.broadcast_to(values.astype("int32"), (n,)).copy()
