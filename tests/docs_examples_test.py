@@ -42,6 +42,10 @@ BLOCKS = {
     ("docs/backends.md", 0): Block(skip="a template: my_training.py is the reader's own script"),
     ("docs/export.md", 0): Block(skip="every export mode of a trained run.keras (minutes of conversion); each "
                                       "command's flags are run by tests/export_test.py and export_quant_test.py"),
+    ("docs/export.md", 1): Block(skip="needs a trained run.keras and a browser; tests/web_test.py runs --format web "
+                                      "(float32 and int8) and opens the page in chromium"),
+    ("docs/export.md", 2): Block(skip="a benchmark of minutes (a browser, many grids); its results are in "
+                                      "benchmarks/results/web_sampling_intel.json"),
     ("docs/reliability.md", 0): Block(skip="output of benchmarks/kill_soak.py, not a command"),
     ("docs/training.md", 0): Block(subs=(("--workdir runs/mnist ", "--workdir runs/mnist --generator_iters 2 "),
                                          ("--workdir runs/ring8 ", "--workdir runs/ring8 --generator_iters 2 "),
@@ -50,7 +54,8 @@ BLOCKS = {
                                          ("wgan-train --dataset cifar10", "# wgan-train --dataset cifar10"),
                                          ("wgan-train --images ~/faces", "# wgan-train --images ~/faces")),
                                    expect=("runs/mnist/checkpoint.keras", "runs/ring8/checkpoint.keras")),
-    ("docs/training.md", 1): Block(skip="a fragment of the reader's script (their `dataset`); tests/distribute_test.py "
+    ("docs/training.md", 1): Block(subs=(("epochs=10", "epochs=1"),), expect=("sevens.png",)),
+    ("docs/training.md", 2): Block(skip="a fragment of the reader's script (their `dataset`); tests/distribute_test.py "
                                         "runs make_strategy and set_precision"),
 }
 # TensorFlow's own start-up lines that no library can avoid: its CUDA probe on a machine without a GPU

@@ -155,8 +155,9 @@ CASES = [
          code=1, patch=poison_ema_at(3)),
     Case("train-ema-nan-in-checkpoint", "wgan-train", on_copy(checkpoint="nan_ema.keras"), ("NaN/Inf",
                                                                                           "ema_generator")),
-    Case("train-config-unknown-field-set", "wgan-train", on_copy(config=lambda c: c.update(conditional=True)),
-         ("conditional=True", "does not know")),
+    # A field a newer version wrote ("label_smoothing" is not one of ours), set: refused, not dropped.
+    Case("train-config-unknown-field-set", "wgan-train", on_copy(config=lambda c: c.update(label_smoothing=0.1)),
+         ("label_smoothing=0.1", "does not know")),
     Case("train-config-no-ema-checkpoint-ema", "wgan-train", lambda tmp, a: [
         f for f in on_copy(config=lambda c: c.update(ema_decay=None))(tmp, a) if not f.startswith("--ema_decay")],
         ("ema_decay=0.9", "None")),

@@ -99,11 +99,15 @@ def _group(dataset, spec, n_critic, replicas, sample_shape=None):
         raise ValueError(f"x: batch size m={m} must divide evenly over {replicas} replicas")
     dataset = dataset.batch(n_critic, drop_remainder=True)
 
+    # Row order of the group (k, m, ...) flattened replica-major: replica r's slice of batch i lands at
+    # r * k * m/replicas + i * m/replicas. A gather, not a transpose: oneDNN's int32 transpose (the labels)
+    # prints an error line on TensorFlow's CPU builds; with one replica the order is the identity.
+    per = m // replicas
+    order = np.arange(n_critic * m).reshape(n_critic, replicas, per).transpose(1, 0, 2).reshape(-1)
+
     def replica_major(group):  # (k, m, ...) -> (replicas * k * m/replicas, ...)
-        tail = tf.shape(group)[2:]
-        group = tf.reshape(group, tf.concat([[n_critic, replicas, m // replicas], tail], 0))
-        group = tf.transpose(group, [1, 0] + list(range(2, group.shape.rank)))
-        return tf.reshape(group, tf.concat([[n_critic * m], tail], 0))
+        group = tf.reshape(group, tf.concat([[n_critic * m], tf.shape(group)[2:]], 0))
+        return group if replicas == 1 else tf.gather(group, order)
 
     def element(group):  # images alone (as before labels existed), or an (images, labels) pair
         group = {name: replica_major(value) for name, value in group.items()}
