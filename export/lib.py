@@ -13,7 +13,17 @@ import numpy as np
 import tensorflow as tf
 
 from wgan_edge.cli import first_line
-from wgan_edge.contract import INPUT, LATENT_PRIOR, LATENT_RULE, METADATA_FILE, OUTPUTS, SIGNATURE, latent_vectors
+from wgan_edge.contract import (
+    INPUT,
+    LABEL,
+    LATENT_PRIOR,
+    LATENT_RULE,
+    METADATA_FILE,
+    OUTPUTS,
+    SIGNATURE,
+    labels_in_turn,
+    latent_vectors,
+)
 from wgan_keras import WGAN  # noqa: F401  (loads the core, which registers the model classes for .keras loading)
 
 # Calibration: 1,024 z from the prior plus their negatives. Measured (docs/export.md) against 200 prior z:
@@ -89,11 +99,21 @@ def check_finite(generator):
 
 
 def describe(generator):
-    """{'latent_dim', 'image_shape'} of an image generator, or ExportError."""
+    """{'latent_dim', 'image_shape'} of an image generator, plus 'num_classes' for a conditional one
+    (inputs [z, labels]), or ExportError."""
     inputs = getattr(generator, "inputs", None)
     outputs = getattr(generator, "outputs", None)
-    if not inputs or not outputs or len(inputs) != 1 or len(outputs) != 1:
-        raise ExportError(f"{generator.name}: expected a generator with one input z and one image output")
+    if not inputs or not outputs or len(inputs) not in (1, 2) or len(outputs) != 1:
+        raise ExportError(f"{generator.name}: expected a generator with an input z (and, conditional, labels) "
+                          f"and one image output")
+    extra = {}
+    if len(inputs) == 2:  # a conditional generator: [z, labels], labels int (batch,)
+        num_classes = getattr(generator, "num_classes", None)
+        labels = inputs[1]
+        if not num_classes or len(labels.shape) != 1 or "int" not in str(labels.dtype):
+            raise ExportError(f"{generator.name}: a two-input generator must take [z, labels] with int labels "
+                              f"(batch,) and know its num_classes (wgan_keras's DCGANGenerator/MLPGenerator)")
+        extra["num_classes"] = int(num_classes)
     in_shape, out_shape = tuple(inputs[0].shape), tuple(outputs[0].shape)
     if len(in_shape) != 2:
         raise ExportError(f"{generator.name} takes inputs of shape {in_shape[1:]}, not a latent vector: "
@@ -101,7 +121,13 @@ def describe(generator):
     if len(out_shape) != 4 or out_shape[-1] not in (1, 3) or None in out_shape[1:]:
         raise ExportError(f"{generator.name} returns shape {out_shape[1:]}, not images (H, W, 1|3): "
                           f"only image generators can be exported")
-    return {"latent_dim": int(in_shape[1]), "image_shape": [int(d) for d in out_shape[1:]]}
+    return {"latent_dim": int(in_shape[1]), "image_shape": [int(d) for d in out_shape[1:]], **extra}
+
+
+def reference_labels(generator, n):
+    """The labels the export measures a generator on: the classes in turn (None: unconditional)."""
+    num_classes = describe(generator).get("num_classes")
+    return None if num_classes is None else labels_in_turn(n, num_classes)
 
 
 def to_pixels(images):
@@ -122,8 +148,19 @@ def pre_tanh(generator):
     """A model from z to the input of the generator's final tanh, or None when it does not end in one."""
     last = generator.layers[-1]
     if isinstance(last, keras.layers.Activation) and last.get_config().get("activation") == "tanh":
-        return keras.Model(generator.inputs, last.input)
+        return keras.Model(generator.inputs, last.input)  # [z, labels] for a conditional generator
     return None
+
+
+def split_label(generator):
+    """A conditional generator as (body, table): body maps [z, embedded label] to images, table is the label
+    embedding. The endpoint looks the label up itself with one GATHER: Keras's lookup (`ops.take`) adds a
+    LESS/SELECT for negative indices on the int32 label, which the int8 calibrator then asks a range for
+    and fails ("Empty min/max for tensor generate_label")."""
+    embedding = next((layer for layer in generator.layers if isinstance(layer, keras.layers.Embedding)), None)
+    if embedding is None:
+        raise ExportError(f"{generator.name}: a conditional generator needs a label Embedding layer")
+    return keras.Model([generator.inputs[0], embedding.output], generator.outputs), embedding.embeddings
 
 
 def generate_fn(generator, integer=False, clamp=None, floor_shift=False):
@@ -133,13 +170,18 @@ def generate_fn(generator, integer=False, clamp=None, floor_shift=False):
     a pixel level (the 16-bit tail's twin, wgan_export.tail16: rounding to the grid then floors, as
     to_uint8 does)."""
     pre = pre_tanh(generator) if (integer if clamp is None else clamp) else None
+    table = None
+    if "num_classes" in describe(generator):  # split after pre_tanh: both cut the generator's own graph
+        pre = None if pre is None else split_label(pre)[0]
+        generator, table = split_label(generator)
 
-    def generate(z):
+    def generate(z, label=None):  # label: a conditional generator's int32 classes (batch,)
+        inputs = z if label is None else [z, tf.gather(tf.convert_to_tensor(table), label)]
         if pre is not None:
-            x = tf.cast(pre(z, training=False), tf.float32)
+            x = tf.cast(pre(inputs, training=False), tf.float32)
             images = tf.tanh(tf.clip_by_value(x, -TANH_CLAMP, TANH_CLAMP))
         else:
-            images = tf.cast(generator(z, training=False), tf.float32)
+            images = tf.cast(generator(inputs, training=False), tf.float32)
         if floor_shift:
             images = images - HALF_LEVEL
         if integer:
@@ -150,13 +192,30 @@ def generate_fn(generator, integer=False, clamp=None, floor_shift=False):
 
 def metadata(generator, batch_size=None, **extra):
     info = describe(generator)
+    if "num_classes" in info:  # the second input, and the class names when the caller knows them
+        info.update(label_input=LABEL, class_names=extra.pop("class_names", None)
+                    or [str(c) for c in range(info["num_classes"])])
     info.update(signature=SIGNATURE, input=INPUT, outputs=list(OUTPUTS), batch_size=batch_size,
                 images_range=[-1.0, 1.0], pixels_dtype="uint8", latent_prior=LATENT_PRIOR,
                 latent_rule=LATENT_RULE, **extra)  # how wgan-sample and the web page draw z for a seed
     return info
 
 
-def write_saved_model(generator, path, batch_size=None, integer=False, clamp=None, floor_shift=False):
+def class_names(checkpoint, num_classes):
+    """A conditional run's class names (its workdir's classes.json, beside checkpoint.keras) when they fit
+    the generator, else "0".."num_classes - 1"; None for an unconditional generator."""
+    if num_classes is None:
+        return None
+    from wgan_keras.workdir import read_classes
+    try:
+        names = read_classes(os.path.dirname(os.path.abspath(checkpoint))) if checkpoint else None
+    except (OSError, ValueError, KeyError, TypeError):  # unreadable: the numbers still name the classes
+        names = None
+    return [str(n) for n in names] if names and len(names) == num_classes else [str(c) for c in range(num_classes)]
+
+
+def write_saved_model(generator, path, batch_size=None, integer=False, clamp=None, floor_shift=False,
+                      class_names=None):
     """Writes a SavedModel with the one signature `generate` (dynamic batch when None)
     and `wgan_export.json` inside its folder; returns `path`. Not atomic: see
     `wgan_export.main` for publishing.
@@ -165,14 +224,17 @@ def write_saved_model(generator, path, batch_size=None, integer=False, clamp=Non
     (`track()` saves the Keras variables, the endpoint the tf.Variables under them: 1.88 MB
     for 0.94 MB of weights) and always adds a `serving_default` copy of the first endpoint.
     TF Serving clients name the signature: `"signature_name": "generate"`."""
-    latent_dim = describe(generator)["latent_dim"]
+    info = describe(generator)
     module = tf.Module()
     module.weights = [getattr(v, "value", v) for v in generator.weights]  # the tf.Variables, tracked once
+    signature = [tf.TensorSpec([batch_size, info["latent_dim"]], tf.float32, name=INPUT)]
+    if "num_classes" in info:
+        signature.append(tf.TensorSpec([batch_size], tf.int32, name=LABEL))
     module.generate = tf.function(generate_fn(generator, integer, clamp, floor_shift), autograph=False,
-                                  input_signature=[tf.TensorSpec([batch_size, latent_dim], tf.float32, name=INPUT)])
+                                  input_signature=signature)
     tf.saved_model.save(module, path, signatures={SIGNATURE: module.generate.get_concrete_function()})
     with open(os.path.join(path, METADATA_FILE), "w") as f:
-        json.dump(metadata(generator, batch_size), f, indent=2)
+        json.dump(metadata(generator, batch_size, class_names=class_names), f, indent=2)
     return path
 
 
@@ -181,18 +243,25 @@ def read_metadata(saved_model_dir):
         return json.load(f)
 
 
-def representative_dataset(latent_dim, batch_size, n=CALIBRATION_SIZE, seed=1234, antithetic=True):
-    """Calibration data: `n` z from the latent prior (uniform noise mis-calibrates) and their negatives."""
+def representative_dataset(latent_dim, batch_size, n=CALIBRATION_SIZE, seed=1234, antithetic=True,
+                           num_classes=None):
+    """Calibration data: `n` z from the latent prior (uniform noise mis-calibrates) and their negatives;
+    a conditional generator's labels are the classes in turn (every class equally often)."""
     z = latent_vectors(max(n, batch_size), latent_dim, seed)
     z = np.concatenate([z, -z]) if antithetic else z
+    labels = None if num_classes is None else labels_in_turn(len(z), num_classes)
 
     def gen():
         for i in range(0, len(z) - batch_size + 1, batch_size):
-            yield {INPUT: z[i:i + batch_size]}
+            yield {INPUT: z[i:i + batch_size]} if labels is None else \
+                {INPUT: z[i:i + batch_size], LABEL: labels[i:i + batch_size]}
     return gen
 
 
-def run_saved_model(path, z):
+def run_saved_model(path, z, labels=None):
     """Loads a SavedModel and runs its `generate` signature -> dict of numpy outputs."""
     fn = tf.saved_model.load(path).signatures[SIGNATURE]
-    return {k: v.numpy() for k, v in fn(**{INPUT: tf.constant(z, tf.float32)}).items()}
+    inputs = {INPUT: tf.constant(z, tf.float32)}
+    if labels is not None:
+        inputs[LABEL] = tf.constant(labels, tf.int32)
+    return {k: v.numpy() for k, v in fn(**inputs).items()}

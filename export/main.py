@@ -105,8 +105,9 @@ def measure(config, generator, z, reference, outputs, model=None):
     if config.max_fd is not None and "frechet" not in row:
         raise ConfigError("max_fd", "needs a 28x28x1 generator (the bundled digit network's features)", config.max_fd)
     if config.report and model is not None and BY_NAME[config.quantize].tflm:
-        from wgan_export import micro
-        row.update(micro.against_litert(model, z[:64]))
+        from wgan_export import lib, micro
+        labels = lib.reference_labels(generator, len(z))
+        row.update(micro.against_litert(model, z[:64], None if labels is None else labels[:64]))
     return row
 
 
@@ -114,6 +115,9 @@ def gate(config, row):
     """The quality gate's verdict: None when passed, else the reason (one line)."""
     if config.min_psnr is not None and row["psnr_db"] < config.min_psnr:
         return f"PSNR {row['psnr_db']:.1f} dB < --min_psnr {config.min_psnr}"
+    if config.min_psnr is not None and row.get("worst_class_psnr_db", float("inf")) < config.min_psnr:  # conditional
+        return (f"class {row['worst_class']}: PSNR {row['worst_class_psnr_db']:.1f} dB < --min_psnr "
+                f"{config.min_psnr} (all classes: {row['psnr_db']:.1f} dB)")
     if config.max_fd is not None and row["frechet"] > config.max_fd:
         return f"Fréchet distance {row['frechet']:.3g} > --max_fd {config.max_fd}"
     return None
@@ -126,7 +130,9 @@ def tflite_files(config, generator, model, row):
 
     from wgan_export import lib, micro, tflite
     out, meta_path, *c_paths = destinations(config)
+    names = lib.class_names(config.checkpoint, lib.describe(generator).get("num_classes"))
     info = lib.metadata(generator, config.batch_size or 1, quantize=config.quantize, tensors=tflite.io_params(model),
+                        class_names=names,
                         fidelity={k: v for k, v in row.items() if isinstance(v, (int, float))})
     files = {out: model, meta_path: b""}
     if c_paths:
@@ -166,7 +172,8 @@ def export(config):
     generator = lib.load_generator(config.checkpoint)
     info = lib.describe(generator)
     z = latent_vectors(config.fidelity_samples, info["latent_dim"], seed=0)
-    reference = generate_images(generator, z)
+    labels = lib.reference_labels(generator, len(z))  # a conditional generator: the classes in turn
+    reference = generate_images(generator, z, labels=labels)
     if config.format != "saved_model":  # tflite, and web: the same .tflite, measured and gated the same way
         from wgan_edge.runner import TFLiteGenerator
         from wgan_export.tflite import check_builtin_only, convert
@@ -174,7 +181,7 @@ def export(config):
         model = convert(generator, config.quantize, batch_size=config.batch_size or 1, int8_io=config.int8_io,
                         **options)
         check_builtin_only(model)
-        row = measure(config, generator, z, reference, TFLiteGenerator(model)(z), model)
+        row = measure(config, generator, z, reference, TFLiteGenerator(model)(z, labels), model)
         line = _summary(config, info, len(model), len(z), row)
         failed = gate(config, row)
         if failed:
@@ -185,8 +192,9 @@ def export(config):
             write_files(tflite_files(config, generator, model, row), overwrite=config.overwrite)
         return line
     with atomic_path(config.out, overwrite=config.overwrite) as tmp:
-        lib.write_saved_model(generator, tmp, config.batch_size)
-        row = measure(config, generator, z, reference, lib.run_saved_model(tmp, z))
+        lib.write_saved_model(generator, tmp, config.batch_size,
+                              class_names=lib.class_names(config.checkpoint, info.get("num_classes")))
+        row = measure(config, generator, z, reference, lib.run_saved_model(tmp, z, labels))
         size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(tmp) for f in fs)
         line = _summary(config, info, size, len(z), row)
         failed = gate(config, row)
@@ -198,11 +206,14 @@ def export(config):
 def _summary(config, info, size, n, row):
     kind = config.quantize if config.format != "saved_model" else "float32"
     batch = config.batch_size or (1 if config.format != "saved_model" else "batch")  # a .tflite's batch is fixed
-    line = (f"{config.out}: {config.format} {kind}, z[{batch}, {info['latent_dim']}] -> "
+    label = f" + label[{batch}] ({info['num_classes']} classes)" if "num_classes" in info else ""
+    line = (f"{config.out}: {config.format} {kind}, z[{batch}, {info['latent_dim']}]{label} -> "
             f"images{tuple(info['image_shape'])}, {size / 1024:.1f} KiB; vs Keras on {n} z: "
             f"PSNR {row['psnr_db']:.1f} dB, max |d| {row['max_abs']:.2e}, pixels equal to Keras's "
             f"{100 * row['pixels_equal_keras']:.2f} % (max {row['max_level_diff']} levels off), "
             f"{row['levels']} distinct levels (Keras {row['keras_levels']})")
+    if "worst_class" in row:
+        line += f"; weakest class {row['worst_class']}: PSNR {row['worst_class_psnr_db']:.1f} dB"
     if "frechet" in row:
         line += (f"; Fréchet distance {row['frechet']:.3g} in digit-network features "
                  f"(noise floor, two Keras z sets: {row['frechet_floor']:.3g})")

@@ -44,13 +44,28 @@ def interpreter(model_bytes, arena_size=None):
     return runtime.Interpreter.from_bytes(bytes(model_bytes), arena_size=arena_size)
 
 
-def run(model_bytes, z_int8):
-    """z (n, latent) int8 -> [(output_0, output_1)] per row, invoked one batch at a time in TFLM."""
+def _inputs(it):
+    """(index of z, index of the label or None): TFLM's inputs carry no names; z is the rank-2 one."""
+    try:
+        with _quiet_stderr():  # TFLM prints "Input index 1 out of range" before raising
+            it.get_input_details(1)
+        count = 2
+    except (IndexError, RuntimeError, ValueError):
+        count = 1
+    z = [len(it.get_input_details(k)["shape"]) for k in range(count)].index(2)
+    return z, (1 - z if count == 2 else None)
+
+
+def run(model_bytes, z_int8, labels=None):
+    """z (n, latent) int8 [, labels (n,) int32] -> [{dtype: output}] per batch, invoked a batch at a time in TFLM."""
     it = interpreter(model_bytes)
-    batch = int(it.get_input_details(0)["shape"][0])
+    z_at, label_at = _inputs(it)
+    batch = int(it.get_input_details(z_at)["shape"][0])
     outs = []
     for i in range(0, len(z_int8), batch):
-        it.set_input(np.ascontiguousarray(z_int8[i:i + batch]), 0)
+        it.set_input(np.ascontiguousarray(z_int8[i:i + batch]), z_at)
+        if label_at is not None:
+            it.set_input(np.ascontiguousarray(labels[i:i + batch], np.int32), label_at)
         it.invoke()
         outs.append({it.get_output_details(k)["dtype"]: it.get_output(k) for k in range(2)})
     return outs
@@ -61,8 +76,9 @@ def arena_bytes(model_bytes):
     def fits(size):
         try:
             it = interpreter(model_bytes, size)
-            detail = it.get_input_details(0)
-            it.set_input(np.zeros(detail["shape"], detail["dtype"]), 0)
+            for k in [k for k in _inputs(it) if k is not None]:  # z, and a conditional model's label (class 0)
+                detail = it.get_input_details(k)
+                it.set_input(np.zeros(detail["shape"], detail["dtype"]), k)
             it.invoke()
             return True
         except RuntimeError:
@@ -117,16 +133,18 @@ def c_array(model_bytes, name="g_wgan_generator", arena=None, notes=(), header_n
     return body, header
 
 
-def _litert_pixels(model_bytes, zq, delegates=True):
+def _litert_pixels(model_bytes, zq, delegates=True, labels=None):
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
     kind = OpResolverType.AUTO if delegates else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
     runner = Interpreter(model_content=bytes(model_bytes), experimental_op_resolver_type=kind) \
         .get_signature_runner("generate")
     batch = int(runner.get_input_details()["z"]["shape"][0])
-    return np.concatenate([runner(z=zq[i:i + batch])["pixels"] for i in range(0, len(zq), batch)]).astype(int)
+    extra = (lambda i: {}) if labels is None else (lambda i: {"label": labels[i:i + batch]})  # noqa: E731
+    return np.concatenate([runner(z=zq[i:i + batch], **extra(i))["pixels"]
+                           for i in range(0, len(zq), batch)]).astype(int)
 
 
-def against_litert(model_bytes, z):
+def against_litert(model_bytes, z, labels=None):
     """TFLM vs LiteRT on the same model and the same quantized z, in pixel levels of `pixels`.
 
     tflm_max_level_diff: vs LiteRT as apps run it (XNNPACK delegate); tflm_vs_builtin_max_level_diff: vs
@@ -138,7 +156,8 @@ def against_litert(model_bytes, z):
     zq = runner._quantize_z(z)
     batch = runner.batch_size or 1
     zq = zq[:len(zq) // batch * batch]
-    tflm = np.concatenate([o[np.uint8] for o in run(model_bytes, zq)]).astype(int)
-    xnnpack, builtin = (np.abs(_litert_pixels(model_bytes, zq, d) - tflm) for d in (True, False))
+    labels = None if labels is None else np.asarray(labels, np.int32)[:len(zq)]
+    tflm = np.concatenate([o[np.uint8] for o in run(model_bytes, zq, labels)]).astype(int)
+    xnnpack, builtin = (np.abs(_litert_pixels(model_bytes, zq, d, labels) - tflm) for d in (True, False))
     return {"tflm_max_level_diff": int(xnnpack.max()), "tflm_pixels_equal": float(np.mean(xnnpack == 0)),
             "tflm_vs_builtin_max_level_diff": int(builtin.max()), "tflm_arena_bytes": arena_bytes(model_bytes)}

@@ -18,9 +18,12 @@ from wgan_keras.images import generate_images
 def folded_layers(generator):
     """The generator as a list of (kind, config, weights) with BN folded (inference statistics)."""
     specs = []
+    conditional = "num_classes" in describe(generator)
     for layer in generator.layers:
         if isinstance(layer, keras.layers.InputLayer) or type(layer).__name__ == "Identity":
             continue
+        if conditional and not specs and isinstance(layer, (keras.layers.Embedding, keras.layers.Concatenate)):
+            continue  # the [z, embed(label)] prefix: folded_model rebuilds it
         if isinstance(layer, keras.layers.Dense):
             w = layer.get_weights()
             specs.append(["dense", {"units": layer.units, "activation": layer.get_config()["activation"]},
@@ -68,16 +71,24 @@ def folded_model(generator):
     layers = {"dense": keras.layers.Dense, "conv_t": keras.layers.Conv2DTranspose, "conv": keras.layers.Conv2D,
               "resize": keras.layers.Resizing, "reshape": keras.layers.Reshape, "relu": keras.layers.ReLU,
               "activation": keras.layers.Activation}
-    z = keras.Input((describe(generator)["latent_dim"],), name="z")
-    x, weighted = z, []
+    info = describe(generator)
+    z = keras.Input((info["latent_dim"],), name="z")
+    inputs, x, weighted = z, z, []
+    if "num_classes" in info:  # wgan_keras.models.common.join_label: [z, embed(label)], the table copied
+        source = next(layer for layer in generator.layers if isinstance(layer, keras.layers.Embedding))
+        labels = keras.Input((), dtype="int32", name="labels")
+        embedding = keras.layers.Embedding(source.input_dim, source.output_dim, dtype="float32")
+        inputs, x = [z, labels], keras.layers.Concatenate()([z, embedding(labels)])
+        weighted.append((embedding, source.get_weights()))
     for kind, cfg, weights in folded_layers(generator):
         layer = layers[kind](**cfg, dtype="float32")
         x = layer(x)
         if weights:
             weighted.append((layer, weights))
-    model = keras.Model(z, x, name=generator.name + "_folded")
+    model = keras.Model(inputs, x, name=generator.name + "_folded")
     for layer, weights in weighted:
         layer.set_weights(weights)
+    model.num_classes = info.get("num_classes")  # what lib.describe reads off a conditional generator
     return model
 
 

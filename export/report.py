@@ -9,7 +9,7 @@ import numpy as np
 
 from wgan_edge.contract import latent_vectors, to_uint8
 from wgan_edge.runner import TFLiteGenerator
-from wgan_export.lib import describe
+from wgan_export.lib import describe, reference_labels
 from wgan_export.modes import NAMES, mode
 from wgan_export.tflite import convert
 from wgan_keras.evaluation import FeatureExtractor, frechet_distance
@@ -56,13 +56,24 @@ def distribution(features, reference, images, other):
     return {"frechet": frechet(features, reference, images), "frechet_floor": frechet(features, reference, other)}
 
 
+def worst_class(reference, images, labels):
+    """A conditional export's weakest class: {"worst_class", "worst_class_psnr_db"} over the classes in `labels`."""
+    psnr = {int(c): fidelity(reference[labels == c], images[labels == c])["psnr_db"] for c in np.unique(labels)}
+    worst = min(psnr, key=psnr.get)
+    return {"worst_class": worst, "worst_class_psnr_db": psnr[worst]}
+
+
 def measure(generator, z, reference, outputs, frechet_too=False):
-    """The full row against Keras; `frechet_too` adds the digit-network Fréchet distance (28x28x1 only)."""
+    """The full row against Keras; `frechet_too` adds the digit-network Fréchet distance (28x28x1 only).
+    A conditional generator is measured on the classes in turn (`lib.reference_labels`), overall and per class."""
+    labels = reference_labels(generator, len(z))
     row = fidelity(reference, outputs["images"])
     row.update(pixel_row(reference, outputs))
+    if labels is not None:
+        row.update(worst_class(reference, np.asarray(outputs["images"]), labels))
     features = digit_features(describe(generator)["image_shape"]) if frechet_too else None
     if features is not None:
-        other = generate_images(generator, latent_vectors(len(z), z.shape[1], seed=1))
+        other = generate_images(generator, latent_vectors(len(z), z.shape[1], seed=1), labels=labels)
         row.update(distribution(features, reference, outputs["images"], other))
     return row
 
@@ -71,11 +82,12 @@ def latency_ms(model_bytes, num_threads=2, repeats=20):
     """Median ms per invocation of a fixed-batch model in LiteRT."""
     runner = TFLiteGenerator(model_bytes, num_threads=num_threads)
     z = latent_vectors(runner.batch_size or 1, runner.latent_dim, seed=99)
-    runner(z)  # warm-up (delegate preparation)
+    labels = 0 if runner.conditional else None  # class 0 for all: a gather costs the same for any class
+    runner(z, labels)  # warm-up (delegate preparation)
     times = []
     for _ in range(repeats):
         t = time.perf_counter()
-        runner(z)
+        runner(z, labels)
         times.append((time.perf_counter() - t) * 1e3)
     return float(np.median(times))
 
@@ -83,10 +95,12 @@ def latency_ms(model_bytes, num_threads=2, repeats=20):
 def tflite_row(generator, model_bytes, z, reference, latency_models=None, num_threads=2, quantize=None):
     """One benchmark row for a TFLite model; `latency_models` maps batch -> model bytes to time."""
     row = {"size_bytes": len(model_bytes), "gzip_bytes": len(gzip.compress(model_bytes, 9))}
-    row.update(measure(generator, z, reference, TFLiteGenerator(model_bytes, num_threads)(z), frechet_too=True))
+    labels = reference_labels(generator, len(z))
+    outputs = TFLiteGenerator(model_bytes, num_threads)(z, labels)
+    row.update(measure(generator, z, reference, outputs, frechet_too=True))
     from wgan_export import micro
     if quantize is not None and mode(quantize).tflm and micro.available():
-        row.update(micro.against_litert(model_bytes, z[:64]))
+        row.update(micro.against_litert(model_bytes, z[:64], None if labels is None else labels[:64]))
     for batch, m in (latency_models or {}).items():
         row[f"ms_batch{batch}"] = latency_ms(m, num_threads)
     return row
@@ -95,7 +109,7 @@ def tflite_row(generator, model_bytes, z, reference, latency_models=None, num_th
 def report(generator, quantizations=NAMES, n=1000, seed=0, batches=(1, 64), num_threads=2, **qat_options):
     """{quantization: row} for fixed-batch TFLite files, fidelity on `n` fixed latents (seed)."""
     z = latent_vectors(n, describe(generator)["latent_dim"], seed)
-    reference = generate_images(generator, z)
+    reference = generate_images(generator, z, labels=reference_labels(generator, n))
     rows = {}
     for q in quantizations:
         options = qat_options if q == "qat" else {}

@@ -13,7 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from wgan_edge.atomic import temp_folder
-from wgan_edge.contract import INPUT, OUTPUTS, SIGNATURE
+from wgan_edge.contract import INPUT, LABEL, OUTPUTS, SIGNATURE
 from wgan_export.graph import exact_pixels
 from wgan_export.lib import ExportError, describe, pre_tanh, representative_dataset, write_saved_model
 from wgan_export.modes import BY_NAME, NAMES
@@ -52,7 +52,7 @@ def quiet_converter():
                 os.write(2, ("\n".join(kept) + "\n").encode())
 
 
-def converter_for(saved_model_dir, quantize, latent_dim, batch_size, int8_io=False):
+def converter_for(saved_model_dir, quantize, latent_dim, batch_size, int8_io=False, num_classes=None):
     """A TFLiteConverter configured from the mode's row in `wgan_export.modes.MODES` (not "qat": wgan_export.qat)."""
     if quantize not in BY_NAME or BY_NAME[quantize].route != "converter":
         raise ExportError(f"--quantize must be one of {NAMES}, got {quantize!r}")
@@ -63,9 +63,9 @@ def converter_for(saved_model_dir, quantize, latent_dim, batch_size, int8_io=Fal
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.target_spec.supported_types = [getattr(tf, name) for name in mode.types]
     if mode.calibrated:
-        converter.representative_dataset = representative_dataset(latent_dim, batch_size)
+        converter.representative_dataset = representative_dataset(latent_dim, batch_size, num_classes=num_classes)
     if mode.int8_z or int8_io:
-        converter.inference_input_type = tf.int8
+        converter.inference_input_type = tf.int8  # the float z; a conditional model's int32 label stays int32
     if mode.int8_images:
         converter.inference_output_type = tf.int8  # images int8; pixels is uint8 (wgan_export.graph)
     return converter
@@ -81,7 +81,11 @@ def convert(generator, quantize="float32", batch_size=1, int8_io=False, **qat_op
     mode = BY_NAME[quantize]
     if int8_io and not mode.int8_io:
         raise ExportError(f"--int8_io needs --quantize {' or '.join(m for m in NAMES if BY_NAME[m].int8_io)}")
-    latent_dim = describe(generator)["latent_dim"]
+    info = describe(generator)
+    latent_dim, num_classes = info["latent_dim"], info.get("num_classes")
+    if num_classes is not None and mode.route == "tfmot":
+        raise ExportError(f"--quantize {quantize}: tfmot's quantization-aware training has no conditional "
+                          f"(z, label) generator route here; use --quantize int8 or full_int8")
     batch_size = int(batch_size)
     tail = mode.on_pixel_grid and pre_tanh(generator) is not None
     if mode.on_pixel_grid and FOLD_BN:
@@ -95,11 +99,11 @@ def convert(generator, quantize="float32", batch_size=1, int8_io=False, **qat_op
         else:
             saved = write_saved_model(generator, os.path.join(tmp, "sm"), batch_size, integer=mode.on_pixel_grid,
                                       clamp=mode.calibrated)
-            model = bytes(converter_for(saved, quantize, latent_dim, batch_size, int8_io).convert())
+            model = bytes(converter_for(saved, quantize, latent_dim, batch_size, int8_io, num_classes).convert())
         if tail:  # a 16-bit last layer (wgan_export.tail16), from an int16x8 conversion of the same graph
             twin = write_saved_model(generator, os.path.join(tmp, "sm16"), batch_size, clamp=True,
                                      floor_shift=FLOOR_SHIFT)
-            model16 = bytes(converter_for(twin, "int16x8", latent_dim, batch_size).convert())
+            model16 = bytes(converter_for(twin, "int16x8", latent_dim, batch_size, num_classes=num_classes).convert())
             try:
                 model = int16_tail(model, model16, TAIL_LAYERS)
             except ValueError:
@@ -115,7 +119,7 @@ def io_params(model_bytes):
     details = {**runner.get_input_details(), **runner.get_output_details()}
     return {name: {"dtype": np.dtype(d["dtype"]).name, "shape": [int(x) for x in d["shape"]],
                    "scale": float(d["quantization"][0]), "zero_point": int(d["quantization"][1])}
-            for name, d in details.items() if name in (INPUT,) + OUTPUTS}
+            for name, d in details.items() if name in (INPUT, LABEL) + OUTPUTS}
 
 
 def op_names(model_bytes):

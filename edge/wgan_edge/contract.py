@@ -1,6 +1,7 @@
 """The contract between an exported generator and whatever runs it, stated once.
 
 signature "generate": input  "z"      float32[batch, latent_dim]  (int8 for full-integer models)
+                      input  "label"  int32[batch], in [0, num_classes): conditional generators only
                       output "images" float32[batch, H, W, C] in [-1, 1]  (int8 for full_int8: scale 1/127.5)
                       output "pixels" uint8[batch, H, W, C]: `to_uint8(images)`
 """
@@ -8,6 +9,7 @@ import numpy as np
 
 SIGNATURE = "generate"
 INPUT = "z"
+LABEL = "label"  # the class input of a conditional generator (metadata: num_classes, class_names)
 OUTPUTS = ("images", "pixels")
 METADATA_FILE = "wgan_export.json"  # beside a SavedModel's files, and as <model>.json beside a .tflite
 # wgan-export --quantize, the one list. full_int8: int8 z and images, uint8 pixels (TFLM, Edge TPU, NPUs);
@@ -68,3 +70,14 @@ def to_uint8(images):
     i.e. (images + 1) * 127.5 rounded half up. The exported `pixels` output computes the same."""
     images = np.asarray(images, dtype=np.float32)
     return np.clip(np.floor(images * np.float32(127.5) + np.float32(128.0)), 0, 255).astype(np.uint8)
+
+
+def labels_in_turn(n, num_classes):
+    """The classes in turn, 0, 1, ..., num_classes - 1, 0, ... as int32 (n,): the labels that
+    `WGAN.generate(n)` draws by default, and that the export measures a conditional generator on."""
+    return np.arange(n, dtype=np.int32) % np.int32(num_classes)
+
+
+def labels_by_row(n, num_classes, columns):
+    """One class per grid row (row r shows class r mod num_classes): wgan-sample's default grid."""
+    return (np.arange(n, dtype=np.int32) // np.int32(columns)) % np.int32(num_classes)

@@ -7,7 +7,7 @@ tensors' own scale and zero point (an int8 z saturates at the calibrated range).
 import numpy as np
 
 from wgan_edge.cli import first_line
-from wgan_edge.contract import INPUT, OUTPUTS, SIGNATURE, to_uint8
+from wgan_edge.contract import INPUT, LABEL, OUTPUTS, SIGNATURE, to_uint8
 
 INTEGER = (np.int8, np.uint8, np.int16)
 _KEEP = []  # interpreters never to be destroyed (see TFLiteGenerator.__init__)
@@ -81,9 +81,14 @@ class TFLiteGenerator:
                                   f"{first_line(e)[:200]}") from None
         self.runner = self.interpreter.get_signature_runner(SIGNATURE)
         inputs = self.runner.get_input_details()
-        if list(inputs) != [INPUT]:
-            raise RunnerError(f"the '{SIGNATURE}' signature must take one input '{INPUT}', got {sorted(inputs)}")
+        if sorted(inputs) not in ([INPUT], sorted([INPUT, LABEL])):
+            raise RunnerError(f"the '{SIGNATURE}' signature must take '{INPUT}' (and, conditional, '{LABEL}'), "
+                              f"got {sorted(inputs)}")
         self.input = inputs[INPUT]
+        self.label = inputs.get(LABEL)  # a conditional generator's int32 classes (batch,)
+        if self.label is not None and np.dtype(self.label["dtype"]) != np.int32:
+            raise RunnerError(f"the '{SIGNATURE}' signature's '{LABEL}' is {np.dtype(self.label['dtype']).name}, "
+                              f"expected int32")
         self.outputs = {k: v for k, v in self.runner.get_output_details().items() if k in OUTPUTS}
         _check_tensor(INPUT, self.input, (np.float32,) + INTEGER)
         if "images" in self.outputs:
@@ -116,20 +121,45 @@ class TFLiteGenerator:
         scale, zero = details["quantization"]
         return (value.astype(np.float32) - zero) * np.float32(scale)
 
-    def __call__(self, z):
-        """z (n, latent_dim) float32 -> {"images": float32 (n, H, W, C), "pixels": uint8 (n, H, W, C)}."""
+    @property
+    def conditional(self):
+        return self.label is not None
+
+    def _labels(self, labels, n):
+        if not self.conditional:
+            if labels is not None:
+                raise RunnerError("labels: this generator is unconditional (its signature has no 'label')")
+            return None
+        if labels is None:
+            raise RunnerError(f"labels: this generator is conditional (input '{LABEL}'): pass a class per sample")
+        labels = np.asarray(labels)
+        if labels.dtype.kind not in "iu" or labels.ndim > 1 or (labels.ndim == 1 and len(labels) != n) or \
+                (labels.size and labels.min() < 0):
+            raise RunnerError(f"labels must be one class or {n} classes (ints >= 0), got shape {labels.shape} "
+                              f"of {labels.dtype}")
+        return np.broadcast_to(labels.astype(np.int32), (n,))
+
+    def __call__(self, z, labels=None):
+        """z (n, latent_dim) float32 [, labels (n,) ints: a conditional generator's classes] ->
+        {"images": float32 (n, H, W, C), "pixels": uint8 (n, H, W, C)}."""
         z = np.asarray(z, np.float32)
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise RunnerError(f"z must have shape (n, {self.latent_dim}), got {z.shape}")
         n = len(z)
+        labels = self._labels(labels, n)
         step = self.batch_size or n
         images, pixels = [], []
         for i in range(0, n, step):
             chunk = z[i:i + step]
+            inputs = {}
+            if labels is not None:  # padded with class 0, dropped with the padding of z
+                inputs[LABEL] = np.zeros(step, np.int32)
+                inputs[LABEL][:len(chunk)] = labels[i:i + step]
             if len(chunk) < step:  # pad the last fixed batch, drop the padding after
                 chunk = np.concatenate([chunk, np.zeros((step - len(chunk), self.latent_dim), np.float32)])
+            inputs[INPUT] = self._quantize_z(chunk)
             try:
-                out = self.runner(**{INPUT: self._quantize_z(chunk)})
+                out = self.runner(**inputs)
             except RuntimeError as e:  # a kernel that refuses its tensors at run time: one line, not C++ text
                 raise RunnerError(f"LiteRT cannot run the model: {first_line(e)[:200]}") from None
             take = min(step, n - i)

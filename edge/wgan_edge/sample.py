@@ -1,11 +1,15 @@
 """`wgan-sample`: a PNG grid from a generator .tflite file, on a board without TensorFlow.
 
     wgan-sample --model g.tflite --num 64 --seed 0 --out grid.png [--overwrite]
+    wgan-sample --model g.tflite --label 7 --out sevens.png   # a conditional generator: one class
 
 z is drawn as `wgan_edge.contract.latent_vectors(num, latent_dim, seed)`: the same images on
-every machine for a seed. Imports numpy, the standard library and ai_edge_litert only.
+every machine for a seed. A conditional generator (a `label` input) draws one row per class unless
+--label picks one; its class count and names come from the metadata wgan-export writes beside the model
+(<model stem>.json). Imports numpy, the standard library and ai_edge_litert only.
 """
 import dataclasses
+import json
 import os
 from typing import Optional
 
@@ -13,7 +17,7 @@ import numpy as np
 
 from wgan_edge.atomic import write_bytes
 from wgan_edge.cli import ConfigError, build_parser, check_fields, option, parse, quiet_libraries, run_cli
-from wgan_edge.contract import latent_vectors
+from wgan_edge.contract import labels_by_row, latent_vectors
 from wgan_edge.png import encode_png, image_grid
 from wgan_edge.runner import TFLiteGenerator
 
@@ -25,11 +29,16 @@ class SampleConfig:
     """Settings of wgan-sample."""
     model: str = option(dataclasses.MISSING, "Generator .tflite file written by wgan-export.")
     out: str = option(dataclasses.MISSING, "PNG file to write.")
-    num: int = option(64, "Number of samples in the grid.", low=1, high=65536)
+    num: Optional[int] = option(None, "Number of samples in the grid.", low=1, high=65536,
+                                default_help="64; a conditional generator: 8 per class")
     seed: int = option(0, "Seed of the latent vectors z (the portable Philox rule that the web page draws "
                           "too): same seed, same images.",
                        low=0, high=2**64 - 1)
-    columns: Optional[int] = option(None, "Grid columns.", low=1, high=65536, default_help="a square grid")
+    columns: Optional[int] = option(None, "Grid columns.", low=1, high=65536,
+                                    default_help="a square grid; a conditional generator: one row per class")
+    label: Optional[int] = option(None, "A conditional generator's class (0-based, as in the model's <stem>.json "
+                                        "class_names): every sample of that class.", low=0, high=65535,
+                                  default_help="one row per class")
     overwrite: bool = option(False, "Replace an existing --out.")
 
 
@@ -44,15 +53,51 @@ def check_grid(num, columns, image_shape, padding=2):
                                  f"{MAX_GRID_BYTES >> 20} MiB limit; lower --num or balance --columns", num)
 
 
-def sample_png(model, num=64, seed=0, columns=None):
-    """Runs the model on `num` latents z ~ N(0, 1) (`latent_vectors`: the portable rule) -> PNG bytes."""
-    check_fields(SampleConfig(model="-", out="-", num=num, seed=seed, columns=columns))
+def read_num_classes(model):
+    """The class count the model's metadata (<stem>.json beside a .tflite path) states, or None."""
+    if not isinstance(model, (str, os.PathLike)):
+        return None
+    try:
+        with open(os.path.splitext(model)[0] + ".json") as f:
+            value = json.load(f).get("num_classes")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, int) and value >= 2 else None
+
+
+def class_plan(generator, num, columns, label, num_classes):
+    """(num, columns, labels) for the grid: one class (--label), or one row per class, or unconditional."""
+    if not generator.conditional:
+        if label is not None:
+            raise ConfigError("label", "applies to a conditional generator; this model has no 'label' input", label)
+        return num or 64, columns, None
+    if num_classes is None and label is None:
+        raise ConfigError("model", "is a conditional generator without its metadata (<stem>.json, from "
+                                   "wgan-export) to count its classes; pass --label N", "-")
+    if label is not None:
+        if num_classes is not None and label >= num_classes:
+            raise ConfigError("label", f"must be a class in [0, {num_classes - 1}] (the model has {num_classes})",
+                              label)
+        return num or 64, columns, np.full(num or 64, label, np.int32)
+    num = num or 8 * num_classes
+    columns = columns or -(-num // num_classes)  # one row per class
+    return num, columns, labels_by_row(num, num_classes, columns)
+
+
+def sample_png(model, num=None, seed=0, columns=None, label=None):
+    """Runs the model on `num` latents z ~ N(0, 1) (`latent_vectors`: the portable rule) -> (PNG bytes, what
+    it shows); a conditional model on `label`, or on one class per row (classes counted by its <stem>.json)."""
+    check_fields(SampleConfig(model="-", out="-", num=num, seed=seed, columns=columns, label=label))
     generator = TFLiteGenerator(model)
+    num, columns, labels = class_plan(generator, num, columns, label, read_num_classes(model))
     check_grid(num, columns, generator.image_shape)  # before anything is generated
     z = latent_vectors(num, generator.latent_dim, seed)
     step = max(generator.batch_size or 1, 256)  # float images a chunk at a time: only uint8 pixels are kept
-    pixels = np.concatenate([generator(z[i:i + step])["pixels"] for i in range(0, num, step)])
-    return encode_png(image_grid(pixels, columns=columns))
+    pixels = np.concatenate([generator(z[i:i + step], None if labels is None else labels[i:i + step])["pixels"]
+                             for i in range(0, num, step)])
+    shows = f"{num} samples" + ("" if labels is None else f" of class {label}" if label is not None else
+                                f", one row per class ({len(np.unique(labels))} rows)")
+    return encode_png(image_grid(pixels, columns=columns)), shows
 
 
 def check_model_path(path):
@@ -77,9 +122,9 @@ def main(argv=None):
     check_model_path(config.model)
     if os.path.exists(config.out) and not config.overwrite:
         raise ConfigError("out", "exists; pass --overwrite to replace it", config.out)
-    data = sample_png(config.model, config.num, config.seed, config.columns)
+    data, shows = sample_png(config.model, config.num, config.seed, config.columns, config.label)
     write_bytes(config.out, data, overwrite=config.overwrite)
-    print(f"wrote {config.out} ({config.num} samples, {len(data)} bytes)")
+    print(f"wrote {config.out} ({shows}, {len(data)} bytes)")
     return 0
 
 
