@@ -3,6 +3,9 @@
 //
 // Contract (docs/export.md): signature "generate"; input "z" [B, latentDim]; outputs "images"
 // [B, H, W, C] and "pixels" uint8 [B, H, W, C] = floor(images*127.5 + 128) clipped to 0..255.
+// A conditional generator (wgan-train --conditional) has a second input "label" int32 [B] in every mode,
+// full_int8 included: the class, 0 .. num_classes-1, named by class_names in the model's .json metadata.
+// Pass `labels` (one class per z row) to generateBitmaps, e.g. List(16) { 7 } for sixteen 7s.
 // B is fixed in the file (wgan-export --batch_size). Types by mode:
 //   float32, float16, dynamic, int8, int16x8, qat: z float32, images float32, pixels uint8
 //   int8/qat with --int8_io:                      z int8,    images float32, pixels uint8
@@ -25,7 +28,7 @@
 // Interpreter.Options.setNumThreads(int) [Interpreter.java, InterpreterApi.java];
 // getInputTensorFromSignature(String, String), getOutputTensorFromSignature(String, String),
 // runSignature(Map<String, Object>, Map<String, Object>, String) with ByteBuffer inputs/outputs
-// [InterpreterApi.java]; Tensor.dataType(), shape(), numBytes(), quantizationParams() with
+// [InterpreterApi.java]; getSignatureInputs(String) [Interpreter.java, InterpreterImpl.java]; Tensor.dataType(), shape(), numBytes(), quantizationParams() with
 // QuantizationParams.getScale(): float and getZeroPoint(): int [Tensor.java]; DataType.FLOAT32,
 // UINT8, INT8, INT16 [DataType.java]. Not compiled here (no Android SDK); Bitmap.createBitmap(IntArray,
 // Int, Int, Bitmap.Config) is the Android SDK's, not checked against sources.
@@ -39,8 +42,14 @@ import java.util.Random
 
 const val SIGNATURE = "generate"
 
-/** z (any number of rows of latentDim floats) -> one Bitmap per row, in fixed batches of the model's B. */
-fun generateBitmaps(interpreter: Interpreter, z: List<FloatArray>): List<Bitmap> {
+/** z (any number of rows of latentDim floats) -> one Bitmap per row, in fixed batches of the model's B.
+ *  labels: a conditional model's class per row (null for an unconditional model). */
+fun generateBitmaps(interpreter: Interpreter, z: List<FloatArray>, labels: List<Int>? = null): List<Bitmap> {
+    val conditional = "label" in interpreter.getSignatureInputs(SIGNATURE)
+    require(conditional == (labels != null)) {
+        if (conditional) "this generator is conditional: pass a class per z row" else "this generator takes no labels"
+    }
+    require(labels == null || labels.size == z.size) { "one label per z row: ${labels?.size} labels, ${z.size} rows" }
     val zTensor = interpreter.getInputTensorFromSignature("z", SIGNATURE)
     val pTensor = interpreter.getOutputTensorFromSignature("pixels", SIGNATURE)
     val (batch, latentDim) = zTensor.shape().let { it[0] to it[1] }
@@ -48,6 +57,7 @@ fun generateBitmaps(interpreter: Interpreter, z: List<FloatArray>): List<Bitmap>
     check(pTensor.dataType() == DataType.UINT8) { "pixels must be uint8, got ${pTensor.dataType()}" }
     val zBuf = ByteBuffer.allocateDirect(zTensor.numBytes()).order(ByteOrder.nativeOrder())
     val pBuf = ByteBuffer.allocateDirect(pTensor.numBytes()).order(ByteOrder.nativeOrder())
+    val lBuf = ByteBuffer.allocateDirect(4 * batch).order(ByteOrder.nativeOrder())  // int32 [B]
     val bitmaps = ArrayList<Bitmap>(z.size)
     for (start in z.indices step batch) {
         zBuf.clear()
@@ -57,8 +67,15 @@ fun generateBitmaps(interpreter: Interpreter, z: List<FloatArray>): List<Bitmap>
             for (x in v) putQuantized(zBuf, zTensor, x)
         }
         zBuf.rewind()
+        val inputs = mutableMapOf<String, Any>("z" to zBuf)
+        if (labels != null) {  // padded rows take class 0; their images are dropped with the padding of z
+            lBuf.clear()
+            for (row in 0 until batch) lBuf.putInt(labels.getOrNull(start + row) ?: 0)
+            lBuf.rewind()
+            inputs["label"] = lBuf
+        }
         pBuf.clear()
-        interpreter.runSignature(mapOf<String, Any>("z" to zBuf), mapOf<String, Any>("pixels" to pBuf), SIGNATURE)
+        interpreter.runSignature(inputs, mapOf<String, Any>("pixels" to pBuf), SIGNATURE)
         pBuf.rewind()
         for (row in 0 until batch) {
             val argb = IntArray(h * w) {
