@@ -214,6 +214,9 @@ def _summary(config, info, size, n, row):
             f"{row['levels']} distinct levels (Keras {row['keras_levels']})")
     if "worst_class" in row:
         line += f"; weakest class {row['worst_class']}: PSNR {row['worst_class_psnr_db']:.1f} dB"
+    if "class_agreement" in row:
+        line += (f"; the digit classifier agrees with the requested class on {100 * row['class_agreement']:.1f} % "
+                 f"(Keras's {100 * row['keras_class_agreement']:.1f} %)")
     if "frechet" in row:
         line += (f"; Fréchet distance {row['frechet']:.3g} in digit-network features "
                  f"(noise floor, two Keras z sets: {row['frechet_floor']:.3g})")

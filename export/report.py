@@ -75,7 +75,20 @@ def measure(generator, z, reference, outputs, frechet_too=False):
     if features is not None:
         other = generate_images(generator, latent_vectors(len(z), z.shape[1], seed=1), labels=labels)
         row.update(distribution(features, reference, outputs["images"], other))
+        if labels is not None and describe(generator)["num_classes"] == 10:  # digits: is a 7 still a 7?
+            row.update(class_agreement(reference, outputs["images"], labels))
     return row
+
+
+def class_agreement(reference, images, labels):
+    """The share of samples the bundled digit classifier assigns to their requested class, for the
+    export's images and for Keras's (a conditional generator over the digits 0-9)."""
+    from wgan_keras.evaluation.digits import digit_classifier
+    classifier = FeatureExtractor(digit_classifier())  # resizes as the features do
+
+    def agreement(x):
+        return float(np.mean(np.argmax(np.asarray(classifier(x)), -1) == labels))
+    return {"class_agreement": agreement(images), "keras_class_agreement": agreement(reference)}
 
 
 def latency_ms(model_bytes, num_threads=2, repeats=20):
@@ -123,6 +136,8 @@ COLUMNS = (("size KiB", lambda r: f"{r['size_bytes'] / 1024:.1f}"), ("PSNR dB", 
            ("pixels = Keras %", lambda r: f"{100 * r['pixels_equal_keras']:.1f}"),
            ("max level diff", lambda r: str(r["max_level_diff"])), ("levels", lambda r: str(r["levels"])),
            ("Fréchet (floor)", lambda r: f"{r['frechet']:.3g} ({r['frechet_floor']:.3g})" if "frechet" in r else "–"),
+           ("class agreement % (Keras)", lambda r: f"{100 * r['class_agreement']:.1f} "
+            f"({100 * r['keras_class_agreement']:.1f})" if "class_agreement" in r else "–"),
            ("TFLM arena KiB", lambda r: f"{r['tflm_arena_bytes'] / 1024:.1f}" if "tflm_arena_bytes" in r else "–"),
            ("TFLM vs LiteRT max levels (XNNPACK / builtin)", lambda r: f"{r['tflm_max_level_diff']} / "
             f"{r.get('tflm_vs_builtin_max_level_diff', '?')}" if "tflm_max_level_diff" in r else "–"))

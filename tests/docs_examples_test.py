@@ -42,9 +42,12 @@ BLOCKS = {
     ("docs/backends.md", 0): Block(skip="a template: my_training.py is the reader's own script"),
     ("docs/export.md", 0): Block(skip="every export mode of a trained run.keras (minutes of conversion); each "
                                       "command's flags are run by tests/export_test.py and export_quant_test.py"),
-    ("docs/export.md", 1): Block(skip="needs a trained run.keras and a browser; tests/web_test.py runs --format web "
+    ("docs/export.md", 1): Block(subs=(("--generator_iters 3000", "--generator_iters 2"),),
+                                 expect=("runs/digits/checkpoint.keras", "digits.tflite", "digits.json", "digits.cc",
+                                         "sevens.png", "classes.png")),
+    ("docs/export.md", 2): Block(skip="needs a trained run.keras and a browser; tests/web_test.py runs --format web "
                                       "(float32 and int8) and opens the page in chromium"),
-    ("docs/export.md", 2): Block(skip="a benchmark of minutes (a browser, many grids); its results are in "
+    ("docs/export.md", 3): Block(skip="a benchmark of minutes (a browser, many grids); its results are in "
                                       "benchmarks/results/web_sampling_intel.json"),
     ("docs/reliability.md", 0): Block(skip="output of benchmarks/kill_soak.py, not a command"),
     ("docs/training.md", 0): Block(subs=(("--workdir runs/mnist ", "--workdir runs/mnist --generator_iters 2 "),
