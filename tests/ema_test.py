@@ -4,25 +4,12 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from harness import run_resume_test, run_serialization_test
+from harness import TINY_SHAPE, run_resume_test, run_serialization_test, tiny_dataset, tiny_gan, tiny_images
 
-import wgan_keras as wk
 from wgan_keras import ema
 
-SHAPE = (28, 28, 1)
-
-
-def tiny_gan(seed=1, **kwargs):
-    return wk.WGAN(wk.DCGANCritic(SHAPE, base_filters=4), wk.DCGANGenerator(8, SHAPE, base_filters=4), seed=seed,
-                   **kwargs)
-
-
-def images(n=160, seed=0):
-    return np.random.RandomState(seed).uniform(-1, 1, (n,) + SHAPE).astype("float32")
-
-
-def dataset(x, m=16):
-    return tf.data.Dataset.from_tensor_slices(x).batch(m, drop_remainder=True)
+SHAPE = TINY_SHAPE
+images, dataset = tiny_images, tiny_dataset
 
 
 def numpy_weights(model):

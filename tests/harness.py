@@ -57,3 +57,22 @@ def run_resume_test(make, fit, path, check_reloaded=None):
         check_reloaded(halves, resumed)
     fit(resumed, 2)
     return straight, resumed
+
+
+# A tiny 28x28x1 DCGAN pair and its data, for tests of what train_step does (EMA, augmentation).
+TINY_SHAPE = (28, 28, 1)
+
+
+def tiny_gan(seed=1, **kwargs):
+    import wgan_keras as wk
+    return wk.WGAN(wk.DCGANCritic(TINY_SHAPE, base_filters=4), wk.DCGANGenerator(8, TINY_SHAPE, base_filters=4),
+                   seed=seed, **kwargs)
+
+
+def tiny_images(n=160, seed=0):
+    return np.random.RandomState(seed).uniform(-1, 1, (n,) + TINY_SHAPE).astype("float32")
+
+
+def tiny_dataset(x, m=16):
+    import tensorflow as tf
+    return tf.data.Dataset.from_tensor_slices(x).batch(m, drop_remainder=True)

@@ -84,6 +84,15 @@ def join_label(z, labels, num_classes):
     return keras.layers.Concatenate(name="z_and_label")([z, embedded])
 
 
+def critic_head(features, inputs, num_classes, spectral_norm):
+    """(inputs, scores) of a critic: a Dense(1) on the features, or with `num_classes` the projection head
+    (`projection_scores`) and a label input after `inputs`."""
+    if num_classes is None:
+        return inputs, maybe_spectral(keras.layers.Dense(1, dtype="float32"), spectral_norm)(features)
+    labels = label_input()
+    return [inputs, labels], projection_scores(features, labels, num_classes, spectral_norm)
+
+
 def projection_scores(features, labels, num_classes, spectral_norm):
     """The projection critic's head (Miyato & Koyama 2018): f(x, y) = psi(phi(x)) + <embed(y), phi(x)>.
 

@@ -6,10 +6,9 @@ from wgan_keras.models.common import (
     check_image_shape,
     check_num_classes,
     check_positive_int,
+    critic_head,
     dcgan_filters,
-    label_input,
     maybe_spectral,
-    projection_scores,
 )
 
 NORMALIZATIONS = (None, "layer")
@@ -60,13 +59,8 @@ class DCGANCritic(Network):
                 x = keras.layers.LayerNormalization(axis=[1, 2, 3])(x)
             x = keras.layers.Activation(leaky_relu)(x)
         x = keras.layers.Flatten()(x)
-        if num_classes is None:
-            scores = maybe_spectral(keras.layers.Dense(1, dtype="float32"), spectral_norm)(x)
-            super().__init__(inputs=images, outputs=scores, **kwargs)
-        else:
-            labels = label_input()
-            super().__init__(inputs=[images, labels], outputs=projection_scores(x, labels, num_classes,
-                                                                                  spectral_norm), **kwargs)
+        inputs, scores = critic_head(x, images, num_classes, spectral_norm)
+        super().__init__(inputs=inputs, outputs=scores, **kwargs)
 
         self.image_shape = image_shape
         self.base_filters = base_filters

@@ -5,9 +5,8 @@ from wgan_keras.models.common import (
     Network,
     check_num_classes,
     check_units,
-    label_input,
+    critic_head,
     maybe_spectral,
-    projection_scores,
 )
 
 
@@ -34,13 +33,8 @@ class MLPCritic(Network):
         for units in hidden_units:
             x = maybe_spectral(keras.layers.Dense(units), spectral_norm)(x)
             x = keras.layers.ReLU()(x)
-        if num_classes is None:
-            scores = maybe_spectral(keras.layers.Dense(1, dtype="float32"), spectral_norm)(x)
-            super().__init__(inputs=samples, outputs=scores, **kwargs)
-        else:
-            labels = label_input()
-            super().__init__(inputs=[samples, labels], outputs=projection_scores(x, labels, num_classes,
-                                                                                   spectral_norm), **kwargs)
+        inputs, scores = critic_head(x, samples, num_classes, spectral_norm)
+        super().__init__(inputs=inputs, outputs=scores, **kwargs)
 
         self.sample_shape = input_shape
         self.image_shape = input_shape  # WGAN matches it against the generator's output.
