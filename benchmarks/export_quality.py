@@ -119,7 +119,7 @@ def main():
     names = args.modes.split(",") if args.modes else modes.NAMES
     rows = report.report(generator, quantizations=names, n=args.n, batches=(1,), steps=args.qat_steps)
     z = latent_vectors(args.n, lib.describe(generator)["latent_dim"], seed=0)
-    reference = generate_images(generator, z)
+    reference = generate_images(generator, z, labels=lib.reference_labels(generator, args.n))
     extra = {}
     if args.variants:
         extra.update({name: ("full_int8", variant(generator, "full_int8", **v)) for name, v in VARIANTS.items()})

@@ -14,6 +14,7 @@ import tensorflow as tf
 
 from wgan_edge.atomic import temp_folder
 from wgan_edge.contract import INPUT, LABEL, OUTPUTS, SIGNATURE
+from wgan_edge.runner import RunnerError, TFLiteGenerator
 from wgan_export.graph import exact_pixels
 from wgan_export.lib import ExportError, describe, pre_tanh, representative_dataset, write_saved_model
 from wgan_export.modes import BY_NAME, NAMES
@@ -87,12 +88,32 @@ def convert(generator, quantize="float32", batch_size=1, int8_io=False, **qat_op
         raise ExportError(f"--quantize {quantize}: tfmot's quantization-aware training has no conditional "
                           f"(z, label) generator route here; use --quantize int8 or full_int8")
     batch_size = int(batch_size)
-    tail = mode.on_pixel_grid and pre_tanh(generator) is not None
+    args = (mode, latent_dim, num_classes, batch_size, int8_io, qat_options)
     if mode.on_pixel_grid and FOLD_BN:
         try:
-            generator = folded_model(generator)
+            folded = folded_model(generator)
         except ExportError:
-            pass  # a layer folded_layers does not know: the converter sees the generator as it is
+            folded = None  # a layer folded_layers does not know: the converter sees the generator as it is
+        if folded is not None:
+            try:
+                return loadable(_convert(folded, *args))
+            except (RuntimeError, RunnerError):
+                # TF 2.16 (the oldest supported stack) quantizes the folded Dense per channel where LiteRT
+                # expects one scale ("num_scales must be 1 ... got 8"), or its 16x8 calibrator fails on the
+                # twin ("Expected bias tensor to be a vector"): the unfolded generator converts on every stack.
+                pass
+    return _convert(generator, *args)
+
+
+def loadable(model):
+    """The model, once LiteRT has prepared it (RunnerError else)."""
+    TFLiteGenerator(model)
+    return model
+
+
+def _convert(generator, mode, latent_dim, num_classes, batch_size, int8_io, qat_options):
+    """`convert` on a (possibly BN-folded) generator: the converter or tfmot, then the 16-bit tail."""
+    quantize, tail = mode.name, mode.on_pixel_grid and pre_tanh(generator) is not None
     with temp_folder("tflite") as tmp, quiet_converter():  # removed on SIGINT/SIGTERM, reclaimed after SIGKILL
         if mode.route == "tfmot":
             model = convert_qat(generator, batch_size=batch_size, int8_io=int8_io, **qat_options)
