@@ -78,7 +78,7 @@ def folded_model(generator):
         source = next(layer for layer in generator.layers if isinstance(layer, keras.layers.Embedding))
         labels = keras.Input((), dtype="int32", name="labels")
         embedding = keras.layers.Embedding(source.input_dim, source.output_dim, dtype="float32")
-        inputs, x = [z, labels], keras.layers.Concatenate()([z, embedding(labels)])
+        inputs, x = [z, labels], keras.layers.Concatenate(dtype="float32")([z, embedding(labels)])
         weighted.append((embedding, source.get_weights()))
     for kind, cfg, weights in folded_layers(generator):
         layer = layers[kind](**cfg, dtype="float32")

@@ -150,3 +150,18 @@ def test_gate_names_the_weakest_class():
     images = np.zeros((8, 2, 2, 1), np.float32)
     noisy = images + np.where(np.arange(8) % 4 == 1, 0.1, 0.001)[:, None, None, None]
     assert report.worst_class(images, noisy, labels_in_turn(8, 4))["worst_class"] == 1
+
+
+def test_int8_export_under_a_mixed_bfloat16_policy():
+    """--preset fast trains under mixed_bfloat16; exporting in that process (the Colab tutorial) must not leave
+    a bf16 CONCATENATION (no TFLite builtin) in the BN-folded [z, embed(label)] prefix."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        keras.utils.set_random_seed(0)
+        g = DCGANGenerator(latent_dim=LATENT, image_shape=(28, 28, 1), base_filters=8, num_classes=CLASSES)
+        runner = TFLiteGenerator(tflite.convert(g, "int8", batch_size=4))
+    finally:
+        keras.config.set_dtype_policy(previous)
+    z = latent_vectors(8, LATENT, seed=0)
+    assert report.fidelity(generate_images(g, z, labels=np.full(8, 3)), runner(z, 3)["images"])["psnr_db"] > 20

@@ -454,7 +454,7 @@ def test_signal_during_export_leaves_no_temporaries(assets, tmp_path, signum):
     p.send_signal(signum)
     err = p.communicate(timeout=120)[1]
     ours = [line for line in err.splitlines() if line.startswith("wgan-export")]
-    assert p.returncode == 130 and ours == ["wgan-export: error: interrupted; nothing was written"], err
+    assert p.returncode == 128 + signum and ours == ["wgan-export: error: interrupted; nothing was written"], err
     assert os.listdir(scratch) == [] and not os.path.exists(out) and "Traceback" not in err
 
 
