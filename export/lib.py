@@ -214,6 +214,27 @@ def class_names(checkpoint, num_classes):
     return [str(n) for n in names] if names and len(names) == num_classes else [str(c) for c in range(num_classes)]
 
 
+def float32_twin(generator):
+    """The generator computing in float32: TFLite has no bfloat16/float16 builtins for MatMul or
+    Concatenate, so a generator built under a mixed-precision policy (--preset fast picks mixed_bfloat16 where
+    the CPU has it) in the exporting process is rebuilt under float32, weights copied. Our models rebuild from
+    their constructor arguments; another model under a mixed policy is refused in one line."""
+    if all(getattr(layer, "compute_dtype", "float32") == "float32" for layer in generator.layers
+           if not isinstance(layer, keras.layers.InputLayer)):  # an Input's policy computes nothing
+        return generator
+    if not hasattr(type(generator), "from_config") or "latent_dim" not in generator.get_config():
+        raise ExportError(f"{generator.name} computes in {generator.compute_dtype}; build it under a float32 "
+                          f"dtype policy (or save it and export the .keras file) to export it")
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("float32")
+    try:
+        twin = type(generator).from_config(generator.get_config())
+    finally:
+        keras.config.set_dtype_policy(previous)
+    twin.set_weights(generator.get_weights())
+    return twin
+
+
 def write_saved_model(generator, path, batch_size=None, integer=False, clamp=None, floor_shift=False,
                       class_names=None):
     """Writes a SavedModel with the one signature `generate` (dynamic batch when None)
@@ -225,6 +246,7 @@ def write_saved_model(generator, path, batch_size=None, integer=False, clamp=Non
     for 0.94 MB of weights) and always adds a `serving_default` copy of the first endpoint.
     TF Serving clients name the signature: `"signature_name": "generate"`."""
     info = describe(generator)
+    generator = float32_twin(generator)
     module = tf.Module()
     module.weights = [getattr(v, "value", v) for v in generator.weights]  # the tf.Variables, tracked once
     signature = [tf.TensorSpec([batch_size, info["latent_dim"]], tf.float32, name=INPUT)]
