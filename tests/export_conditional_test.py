@@ -137,9 +137,17 @@ def test_cli_export_then_sample_one_class_and_a_row_per_class(checkpoint, genera
     for args, flag in ((["--label", str(CLASSES)], "--label"), (["--label", "-1"], "--label")):
         r = in_process("wgan-sample", ["--model", out, "--out", str(tmp_path / "x.png"), *args])
         assert r.returncode == 2 and len(r.err_lines) == 1 and flag in r.stderr, r.stderr
+    with open(str(tmp_path / "g.json"), "w") as f:  # metadata cut short: named, not read as "no classes"
+        f.write('{"num_classes": ')
+    r = in_process("wgan-sample", ["--model", out, "--out", str(tmp_path / "y.png")])
+    assert r.returncode == 2 and len(r.err_lines) == 1 and "g.json" in r.stderr, r.stderr
     os.remove(str(tmp_path / "g.json"))  # without its metadata the class count is unknown: --label says which
     r = in_process("wgan-sample", ["--model", out, "--out", str(tmp_path / "y.png")])
-    assert r.returncode == 2 and len(r.err_lines) == 1 and "--label" in r.stderr, r.stderr
+    assert r.returncode == 2 and len(r.err_lines) == 1 and "--label" in r.stderr and out in r.stderr, r.stderr
+    r = in_process("wgan-sample", ["--model", out, "--label", "99", "--out", str(tmp_path / "y.png")])
+    assert r.returncode == 2 and r.err_lines == ["wgan-sample: error: labels: class 99 is not one of this "
+                                                 "model's classes (LiteRT: gather index out of bounds)"], r.stderr
+    assert not any(os.path.exists(tmp_path / n) for n in ("x.png", "y.png"))  # nothing written on a refusal
 
 
 def test_gate_names_the_weakest_class():

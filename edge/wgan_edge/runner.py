@@ -161,6 +161,9 @@ class TFLiteGenerator:
             try:
                 out = self.runner(**inputs)
             except RuntimeError as e:  # a kernel that refuses its tensors at run time: one line, not C++ text
+                if labels is not None and "gather index out of bounds" in str(e):  # the label's lookup
+                    raise RunnerError(f"labels: class {int(labels.max())} is not one of this model's classes "
+                                      f"(LiteRT: gather index out of bounds)") from None
                 raise RunnerError(f"LiteRT cannot run the model: {first_line(e)[:200]}") from None
             take = min(step, n - i)
             if "images" in out:

@@ -54,18 +54,23 @@ def check_grid(num, columns, image_shape, padding=2):
 
 
 def read_num_classes(model):
-    """The class count the model's metadata (<stem>.json beside a .tflite path) states, or None."""
+    """The class count the model's metadata (<stem>.json beside a .tflite path) states; None when there is
+    no such file or it states none (an unconditional model); ConfigError when it cannot be read."""
     if not isinstance(model, (str, os.PathLike)):
         return None
-    try:
-        with open(os.path.splitext(model)[0] + ".json") as f:
-            value = json.load(f).get("num_classes")
-    except (OSError, ValueError, AttributeError):
+    path = os.path.splitext(model)[0] + ".json"
+    if not os.path.exists(path):
         return None
+    try:
+        with open(path) as f:
+            value = json.load(f).get("num_classes")
+    except (OSError, ValueError, AttributeError) as e:
+        raise ConfigError("model", f"has metadata {path} that cannot be read ({type(e).__name__}); export the "
+                                   f"model again or remove that file and pass --label", model) from None
     return value if isinstance(value, int) and value >= 2 else None
 
 
-def class_plan(generator, num, columns, label, num_classes):
+def class_plan(generator, num, columns, label, num_classes, model="-"):
     """(num, columns, labels) for the grid: one class (--label), or one row per class, or unconditional."""
     if not generator.conditional:
         if label is not None:
@@ -73,7 +78,7 @@ def class_plan(generator, num, columns, label, num_classes):
         return num or 64, columns, None
     if num_classes is None and label is None:
         raise ConfigError("model", "is a conditional generator without its metadata (<stem>.json, from "
-                                   "wgan-export) to count its classes; pass --label N", "-")
+                                   "wgan-export) to count its classes; pass --label N", model)
     if label is not None:
         if num_classes is not None and label >= num_classes:
             raise ConfigError("label", f"must be a class in [0, {num_classes - 1}] (the model has {num_classes})",
@@ -89,7 +94,9 @@ def sample_png(model, num=None, seed=0, columns=None, label=None):
     it shows); a conditional model on `label`, or on one class per row (classes counted by its <stem>.json)."""
     check_fields(SampleConfig(model="-", out="-", num=num, seed=seed, columns=columns, label=label))
     generator = TFLiteGenerator(model)
-    num, columns, labels = class_plan(generator, num, columns, label, read_num_classes(model))
+    num_classes = read_num_classes(model) if generator.conditional else None  # no json read for an unconditional one
+    num, columns, labels = class_plan(generator, num, columns, label, num_classes,
+                                      model if isinstance(model, (str, os.PathLike)) else "-")
     check_grid(num, columns, generator.image_shape)  # before anything is generated
     z = latent_vectors(num, generator.latent_dim, seed)
     step = max(generator.batch_size or 1, 256)  # float images a chunk at a time: only uint8 pixels are kept
