@@ -157,10 +157,16 @@ def split_label(generator):
     embedding. The endpoint looks the label up itself with one GATHER: Keras's lookup (`ops.take`) adds a
     LESS/SELECT for negative indices on the int32 label, which the int8 calibrator then asks a range for
     and fails ("Empty min/max for tensor generate_label")."""
+    embedding = label_embedding(generator)
+    return keras.Model([generator.inputs[0], embedding.output], generator.outputs), embedding.embeddings
+
+
+def label_embedding(generator):
+    """The Embedding layer a conditional generator looks its label up in (`models.common.join_label`)."""
     embedding = next((layer for layer in generator.layers if isinstance(layer, keras.layers.Embedding)), None)
     if embedding is None:
         raise ExportError(f"{generator.name}: a conditional generator needs a label Embedding layer")
-    return keras.Model([generator.inputs[0], embedding.output], generator.outputs), embedding.embeddings
+    return embedding
 
 
 def generate_fn(generator, integer=False, clamp=None, floor_shift=False):
@@ -192,9 +198,9 @@ def generate_fn(generator, integer=False, clamp=None, floor_shift=False):
 
 def metadata(generator, batch_size=None, **extra):
     info = describe(generator)
-    if "num_classes" in info:  # the second input, and the class names when the caller knows them
-        info.update(label_input=LABEL, class_names=extra.pop("class_names", None)
-                    or [str(c) for c in range(info["num_classes"])])
+    names = extra.pop("class_names", None)  # a conditional run's own names, when the caller knows them
+    if "num_classes" in info:  # the second input, its classes named "0".."n-1" unless the run named them
+        info.update(label_input=LABEL, class_names=names or [str(c) for c in range(info["num_classes"])])
     info.update(signature=SIGNATURE, input=INPUT, outputs=list(OUTPUTS), batch_size=batch_size,
                 images_range=[-1.0, 1.0], pixels_dtype="uint8", latent_prior=LATENT_PRIOR,
                 latent_rule=LATENT_RULE, **extra)  # how wgan-sample and the web page draw z for a seed
@@ -203,7 +209,7 @@ def metadata(generator, batch_size=None, **extra):
 
 def class_names(checkpoint, num_classes):
     """A conditional run's class names (its workdir's classes.json, beside checkpoint.keras) when they fit
-    the generator, else "0".."num_classes - 1"; None for an unconditional generator."""
+    the generator, else None (`metadata` then names the classes "0".."num_classes - 1")."""
     if num_classes is None:
         return None
     from wgan_keras.workdir import read_classes
@@ -211,7 +217,7 @@ def class_names(checkpoint, num_classes):
         names = read_classes(os.path.dirname(os.path.abspath(checkpoint))) if checkpoint else None
     except (OSError, ValueError, KeyError, TypeError):  # unreadable: the numbers still name the classes
         names = None
-    return [str(n) for n in names] if names and len(names) == num_classes else [str(c) for c in range(num_classes)]
+    return [str(n) for n in names] if names and len(names) == num_classes else None
 
 
 def float32_twin(generator):

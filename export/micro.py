@@ -139,9 +139,8 @@ def _litert_pixels(model_bytes, zq, delegates=True, labels=None):
     runner = Interpreter(model_content=bytes(model_bytes), experimental_op_resolver_type=kind) \
         .get_signature_runner("generate")
     batch = int(runner.get_input_details()["z"]["shape"][0])
-    extra = (lambda i: {}) if labels is None else (lambda i: {"label": labels[i:i + batch]})  # noqa: E731
-    return np.concatenate([runner(z=zq[i:i + batch], **extra(i))["pixels"]
-                           for i in range(0, len(zq), batch)]).astype(int)
+    return np.concatenate([runner(z=zq[i:i + batch], **({} if labels is None else {"label": labels[i:i + batch]}))
+                           ["pixels"] for i in range(0, len(zq), batch)]).astype(int)
 
 
 def against_litert(model_bytes, z, labels=None):

@@ -11,7 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from wgan_edge.contract import INPUT, SIGNATURE, latent_vectors
-from wgan_export.lib import ExportError, describe, on_pixel_grid, representative_dataset, to_pixels
+from wgan_export.lib import ExportError, describe, label_embedding, on_pixel_grid, representative_dataset, to_pixels
 from wgan_keras.images import generate_images
 
 
@@ -75,7 +75,7 @@ def folded_model(generator):
     z = keras.Input((info["latent_dim"],), name="z")
     inputs, x, weighted = z, z, []
     if "num_classes" in info:  # wgan_keras.models.common.join_label: [z, embed(label)], the table copied
-        source = next(layer for layer in generator.layers if isinstance(layer, keras.layers.Embedding))
+        source = label_embedding(generator)
         labels = keras.Input((), dtype="int32", name="labels")
         embedding = keras.layers.Embedding(source.input_dim, source.output_dim, dtype="float32")
         inputs, x = [z, labels], keras.layers.Concatenate(dtype="float32")([z, embedding(labels)])
