@@ -23,9 +23,11 @@ Presets (any flag given explicitly overrides them):
            m = 64, MLPs 512x3, latent 100.
   best:    the best settings found here (docs/benchmarks.md): WGAN-GP with lambda 0.1 (as in the
            WGAN-GP authors' toy code), Adam(1e-3, 0.5, 0.9) decayed linearly to 0 over 50,000
-           generator iterations, m = 256, MLPs 128x3, latent 8. 50,000 iterations take about
-           8.5 CPU-minutes on an AVX-512 core and about 45 on an AVX2-only one. There, --iters 10000
-           --latent_dim 2 fits the issue's 10-minute budget (the 2026-11-23 figures).
+           generator iterations, m = 256, MLPs 128x3, latent 8, samples from a generator EMA (decay
+           0.999; the raw generator's figures are reported beside it), 25 steps per graph call.
+           50,000 iterations took 9.2-9.7 CPU-minutes on one AVX-512 Xeon core (2026-12-03) and
+           about 45 on an AVX2-only one. There, --iters 10000 --latent_dim 2 fits the issue's
+           10-minute budget (the 2026-11-23 figures).
 
 Published: PacGAN3 ring 7.8 modes / 97.7 % HQ, PacGAN4 grid 24.8 / 93.6 %;
 WGAN-GP ring 6.8 / 59.6 %, grid 24.2 / 28.7 %.
@@ -53,7 +55,8 @@ PRESETS = {
     "default": dict(lipschitz="clip", gp_weight=10.0, lr=5e-5, beta1=0.0, lr_decay="none", batch=64,
                     hidden="512,512,512", latent_dim=100, iters=2000, steps_per_execution=1),
     "best": dict(lipschitz="gp", gp_weight=0.1, lr=1e-3, beta1=0.5, lr_decay="linear", batch=256,
-                 hidden="128,128,128", latent_dim=8, iters=50000, steps_per_execution=25),
+                 hidden="128,128,128", latent_dim=8, iters=50000, steps_per_execution=25,
+                 ema_decay=0.999),
 }
 
 

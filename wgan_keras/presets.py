@@ -7,8 +7,10 @@ records the resolved settings, so a run is resumed by the same command, preset i
   n_critic = 5, DCGAN width 64.
 * **fast**: the best Fréchet distance per CPU-minute on the bundled MNIST subset that we measured
   (docs/benchmarks.md §5: a 5-CPU-minute sweep of precision, width, learning rates, n_critic and Adam's
-  beta_1 under the gradient penalty, then 3 seeds of 30 CPU-minutes on one Intel Xeon core: median FD
-  12, its EMA 10, against the paper defaults' 146; real digits score 2.2).
+  beta_1 under the gradient penalty; real digits score 2.2). Judged again at 30 CPU-minutes (§7-7c,
+  one Intel Xeon core, 2026-12-03): its 3 seeds reach median FD 30 / 15 / 8.6 at 5 / 10 / 30 minutes (the
+  paper defaults: 467 at 5, 146 at 30); DiffAugment, linear LR decay to 0, n_critic 1 and width 48 did not
+  beat it over that budget (width 48: raw median 9.0, its EMA 8.1 vs 10.0, behind until ~15 minutes).
 """
 
 PRESETS = {
