@@ -21,15 +21,15 @@ import statistics
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 FLOOR = 2.2  # FD of 1,000 real training digits vs the held-out 1,000 (quality_cpu_minutes_intel.json "floor")
 
-# preset -> (label, [(results file, keys down to one run's dict holding "rows")...])
+# preset -> (label, colour, [(results file, keys down to one run's dict holding "rows")...])
 CURVES = {
-    "paper": ("paper (Algorithm 1 as published)", [
+    "paper": ("paper (Algorithm 1 as published)", "tab:gray", [
         ("quality_curve_intel_2026-11-27.json", ("paper", f"paper_s{s}")) for s in range(3)]),
-    "fast": ("fast", [
+    "fast": ("fast", "tab:blue", [
         ("quality_q28_lr_decay_seed0_intel_2026-12-03.json", ("runs", "preset fast")),
         ("quality_q28_fast_seeds12_intel_2026-12-03.json", ("runs", "seed 1")),
         ("quality_q28_fast_seeds12_intel_2026-12-03.json", ("runs", "seed 2"))]),
-    "fast_w48": ("fast --base_filters 48 (runner-up, not a preset)", [
+    "fast_w48": ("fast --base_filters 48 (runner-up, not a preset)", "tab:red", [
         ("quality_q28_width48_3seeds_intel_2026-12-03.json", ("runs", f"seed {s}")) for s in range(3)]),
 }
 
@@ -59,13 +59,15 @@ def main():
     p.add_argument("--out", required=True, help="the PNG to write")
     p.add_argument("--ema", action="store_true", help="the EMA generator's FD (fd_ema) instead of the raw one's")
     a = p.parse_args()
+    if not os.path.isdir(os.path.dirname(os.path.abspath(a.out))):
+        p.error(f"--out {a.out}: its folder does not exist")
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     key = "fd_ema" if a.ema else "fd"
     fig, ax = plt.subplots(figsize=(7.5, 6))
-    for (label, files), color in zip(CURVES.values(), ("tab:gray", "tab:blue", "tab:red")):
+    for label, color, files in CURVES.values():
         seeds = runs(files)
         for rows in seeds:
             ax.plot([r["cpu_minutes"] for r in rows], [r[key] for r in rows], color=color, alpha=0.25, lw=1)

@@ -25,7 +25,7 @@ Presets (any flag given explicitly overrides them):
            WGAN-GP authors' toy code), Adam(1e-3, 0.5, 0.9) decayed linearly to 0 over 50,000
            generator iterations, m = 256, MLPs 128x3, latent 8, samples from a generator EMA (decay
            0.999; the raw generator's figures are reported beside it), 25 steps per graph call.
-           50,000 iterations took 9.2-9.7 CPU-minutes on one AVX-512 Xeon core (2026-12-03) and
+           50,000 iterations took 9.2-9.9 CPU-minutes on one AVX-512 Xeon core (2026-12-03) and
            about 45 on an AVX2-only one. There, --iters 10000 --latent_dim 2 fits the issue's
            10-minute budget (the 2026-11-23 figures).
 
@@ -36,6 +36,7 @@ import argparse
 import json
 import os
 import statistics
+import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -125,11 +126,26 @@ def plot(a, result):
     scatter_png(a.plot, sample_toy(a.toy, 1000, seed=0), np.asarray(result["samples"]), title)
 
 
+def positive(text):
+    """argparse type: an integer >= 1."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}")
+    return int(text)
+
+
+def seed_list(text):
+    """argparse type: '0,1,2' -> [0, 1, 2]."""
+    try:
+        return [int(s) for s in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be comma-separated integers, e.g. 0,1,2, got {text!r}") from None
+
+
 def parse():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--toy", default="ring8", choices=("ring8", "grid25"))
     p.add_argument("--preset", default="best", choices=tuple(PRESETS))
-    p.add_argument("--seeds", default="0,1,2,3,4")
+    p.add_argument("--seeds", default="0,1,2,3,4", type=seed_list, help="comma-separated, e.g. 0,1,2")
     p.add_argument("--iters", type=int, help="generator iterations")
     p.add_argument("--iters_per_epoch", type=int, default=250, help="W1Tracker records once per epoch")
     p.add_argument("--batch", type=int, help="m")
@@ -144,8 +160,10 @@ def parse():
     p.add_argument("--latent_dim", type=int)
     p.add_argument("--ema_decay", type=float, help="keep a generator EMA; samples come from it (raw: hq_raw)")
     p.add_argument("--cpus", default="0", help="cores to pin to; TF uses that many threads")
-    p.add_argument("--jit", action="store_true", help="compile with jit_compile=True (slower here: 15.6 vs 13.9 ms)")
-    p.add_argument("--steps_per_execution", type=int, help="fit steps per graph call (fewer Python round trips)")
+    p.add_argument("--jit", action="store_true",
+                   help="compile with jit_compile=True (slower: 15.6 vs 13.9 ms a step, one Intel Xeon core)")
+    p.add_argument("--steps_per_execution", type=positive,
+                   help="fit steps per graph call (fewer Python round trips)")
     p.add_argument("--json")
     p.add_argument("--plot", help="a PNG: the first seed's samples over the real points")
     a = p.parse_args()
@@ -163,7 +181,7 @@ def main():
     tf.config.threading.set_intra_op_parallelism_threads(len(cpus))
     tf.config.threading.set_inter_op_parallelism_threads(len(cpus))
     results = []
-    for seed in (int(s) for s in a.seeds.split(",")):
+    for seed in a.seeds:
         r = run_seed(a, seed)
         results.append(r)
         print(f"{a.toy} seed {seed}: {r['modes']}/{r['n_modes']} modes, {100 * r['hq']:.1f} % HQ"
@@ -193,4 +211,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # a benchmark stopped by hand: one line, no traceback, nothing written
+        sys.exit(print("toys_quality: interrupted", file=sys.stderr) or 130)
