@@ -10,13 +10,11 @@ and in 16x8 models it rounds at its own calibrated step. After conversion the ta
 - 16x8 (int16 `images`, float output): the float32 model's own tail on the float `images`
   (MUL, ADD, MINIMUM, RELU, CAST), so pixels == floor(images*127.5 + 128) by construction.
 """
-import json
 
 import numpy as np
 
 from wgan_edge.contract import SIGNATURE
 
-METADATA_NAME = "wgan_export"  # a Model.metadata entry: the JSON sidecar's content, inside the .tflite
 # float32(1/127.5) is 6e-8 above 1/127.5, so for negative q the float32 rule floor(q*scale*127.5 + 128)
 # lands a hair below q + 128 and drops a level (32 of the 256 levels); the float32 just below makes
 # the rule give q + 128 for every q in float32 arithmetic (tested over all 256 levels).
@@ -186,25 +184,3 @@ def exact_pixels(model_bytes, signature_key=SIGNATURE):
         raise ValueError(f"images (type {graph.tensors[images].type}) is neither float nor int8 on the pixel grid")
     _compact(model, graph, signature)
     return write(model)
-
-
-def set_metadata(model_bytes, info):
-    """Stores `info` (JSON) as the model's "wgan_export" metadata entry (TFLM and LiteRT ignore it)."""
-    schema = _schema()
-    model = read(model_bytes)
-    buf = schema.BufferT()
-    buf.data = list(json.dumps(info, sort_keys=True).encode())
-    model.buffers.append(buf)
-    entry = schema.MetadataT()
-    entry.name, entry.buffer = METADATA_NAME, len(model.buffers) - 1
-    model.metadata = [m for m in (model.metadata or []) if _text(m.name) != METADATA_NAME] + [entry]
-    return write(model)
-
-
-def get_metadata(model_bytes):
-    """The "wgan_export" metadata entry of a .tflite, or None."""
-    model = read(model_bytes)
-    for m in model.metadata or []:
-        if _text(m.name) == METADATA_NAME:
-            return json.loads(bytes(bytearray(model.buffers[m.buffer].data)).decode())
-    return None

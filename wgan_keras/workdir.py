@@ -41,12 +41,6 @@ def _read_config(workdir):
                          f"another --workdir") from None
 
 
-def previous_config(workdir):
-    """The TrainConfig a workdir's config.json holds, None for a new workdir, ValueError if unreadable."""
-    values = _read_config(workdir)
-    return None if values is None else TrainConfig.from_dict(values)
-
-
 def _check_unknown(workdir, values):
     """A field this version does not know (a newer wgan-keras wrote it, or a person): kept when unset
     (null/false: the behaviour this version has anyway; `write_config` keeps it), else refused, since
