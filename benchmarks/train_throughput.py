@@ -9,19 +9,22 @@ Keras variant, each in its own subprocess so that their thread pools never run
 at the same time; the ratio of each variant to the torch run of the *same round*
 is reported, and the median over rounds. The machine is shared: compare ratios.
 
-Variants are names joined by "+": "graph" (tf.function, no XLA), "xla"
-(jit_compile=True), "spe<N>" (steps_per_execution=N), "intra<N>"/"inter<N>"
-(tf.config.threading), "eigen" (oneDNN off: TensorFlow 2.21's own default), "bf16"
-(the "mixed_bfloat16" Keras policy: bf16 compute, float32 variables, clipping and
-losses), "default" (whatever `import wgan_keras` and WGAN.compile pick: oneDNN on,
-graph mode on CPU). "jax" and "keras-torch" run the same WGAN under KERAS_BACKEND=jax
-(jit, XLA) and =torch (eager autograd); they combine with "bf16" ("jax+bf16"), not with
-the TensorFlow-only parts. `--torch_bf16` adds a like-for-like baseline: the same
-PyTorch loop run under `torch.autocast("cpu", torch.bfloat16)`.
+Variants are names joined by "+": "graph" (tf.function, no XLA), "xla" (jit_compile=True),
+"spe<N>" (steps_per_execution=N), "intra<N>"/"inter<N>" (tf.config.threading), "eigen" (oneDNN
+off: TensorFlow 2.21's own default on plain AVX2 CPUs), "bf16" (the "mixed_bfloat16" Keras policy:
+bf16 compute, float32 variables, clipping and losses), "default" or "cli" (what `wgan-train` runs:
+oneDNN on through `wgan_keras.cpu.use_onednn`, WGAN.compile's defaults), "api" (the README's quick
+start as a user runs it: Keras imported first, TF_ENABLE_ONEDNN_OPTS unset, so whatever TensorFlow
+picks on this CPU), "isa512bf16" (oneDNN capped at AVX512-BF16 without AMX,
+ONEDNN_MAX_CPU_ISA=AVX512_CORE_BF16: a stand-in for AMD Zen 4 on an AMX machine). "jax" and
+"keras-torch" run the same WGAN under KERAS_BACKEND=jax (jit, XLA) and =torch (eager autograd);
+they combine with "bf16" ("jax+bf16"), not with the TensorFlow-only parts. `--torch_bf16` adds a
+like-for-like baseline: the same PyTorch loop run under `torch.autocast("cpu", torch.bfloat16)`.
 
     TF_CPP_MIN_LOG_LEVEL=2 python benchmarks/train_throughput.py --rounds 3 \
         --variants default,bf16 --torch_bf16 --json /tmp/throughput.json
     python benchmarks/train_throughput.py --rounds 3 --variants default,jax,keras-torch  # the backends
+    taskset -c 1 python benchmarks/train_throughput.py --rounds 3 --variants api,cli,api+eigen  # user vs CLI
 
 It also reports effective GFLOP/s of one generator iteration (FLOPs counted
 analytically from the layer shapes, see `flops_per_generator_iteration`) and
@@ -93,14 +96,14 @@ def keras_backend(variant):
 
 
 def keras_worker(variant, iters, warmup):
+    import keras  # first, as the README's quick start has it (`import keras, wgan_keras as wk`)
     import numpy as np
     import tensorflow as tf  # tf.data feeds every backend
 
     import wgan_keras  # noqa: F401
     if keras_backend(variant) == "tensorflow":
         configure_threads(variant)
-    import keras
-
+    from wgan_keras.cpu import onednn_enabled
     from wgan_keras.data.pipeline import in_memory
     from wgan_keras.distribute import set_precision
     from wgan_keras.models import DCGANCritic, DCGANGenerator
@@ -137,6 +140,7 @@ def keras_worker(variant, iters, warmup):
     dt = time.perf_counter() - start
     flops = flops_per_generator_iteration(generator, critic)
     print(json.dumps({"framework": "keras", "variant": variant, "jit_compile": bool(gan.jit_compile),
+                      "onednn": onednn_enabled() if keras_backend(variant) == "tensorflow" else None,
                       "steps_per_execution": spe, "iters": iters, "gen_iters_per_s": iters / dt,
                       "gflop_per_iter": flops / 1e9, "gflops": flops / 1e9 * iters / dt}))
 
@@ -145,7 +149,6 @@ def peak_worker(dtype="float32", n=2048, reps=10):
     """Matmul peak of TensorFlow (with oneDNN, as the package runs it) on this machine, best of `reps`."""
     import tensorflow as tf
 
-    import wgan_keras  # noqa: F401  oneDNN on, before TensorFlow loads
     a = tf.random.normal((n, n), dtype=dtype)
     b = tf.random.normal((n, n), dtype=dtype)
     mm = tf.function(lambda a, b: tf.matmul(a, b))
@@ -258,17 +261,18 @@ def main():
     for s in summary:
         s["precision"] = precision(s["variant"])
         s["gflops"] = s["median_gen_iters_per_s"] * gflop_per_iter
+        s["onednn"] = next((r.get("onednn") for r in runs if r["variant"] == s["variant"]), None)
         s["fraction_of_peak"] = s["gflops"] / peak[s["precision"]]
 
     print(f"\nDCGAN-32, m={BATCH}, n_critic={N_CRITIC}, {a.rounds} rounds x {a.iters} generator iterations, "
           f"{gflop_per_iter:.1f} GFLOP per generator iteration; matmul peak fp32 {peak['float32']:.1f}, "
           f"bf16 {peak['bfloat16']:.1f} GFLOP/s")
     print(f"{'variant':<20} {'it/s (median)':>14} {'vs torch fp32':>14} {'vs torch, same prec.':>21} "
-          f"{'GFLOP/s':>8} {'% peak':>7}  ratios")
+          f"{'GFLOP/s':>8} {'% peak':>7} {'oneDNN':>6}  ratios")
     for s in summary:
         same = 1.0 if s["variant"] in torch_variants else s.get("median_ratio_same_precision", float("nan"))
         print(f"{s['variant']:<20} {s['median_gen_iters_per_s']:>14.3f} {s['median_ratio']:>14.2f} {same:>21.2f} "
-              f"{s['gflops']:>8.1f} {100 * s['fraction_of_peak']:>6.1f}%  {s['ratios']}")
+              f"{s['gflops']:>8.1f} {100 * s['fraction_of_peak']:>6.1f}% {str(s['onednn']):>6}  {s['ratios']}")
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"runs": runs, "summary": summary, "matmul_peak_gflops": peak,
@@ -282,7 +286,7 @@ def cpu_model():
         info = f.read()
     name = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "?")
     flags = next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), [])
-    return {"model": name, "cores": os.cpu_count(),
+    return {"model": name, "cores": len(os.sched_getaffinity(0)),
             "isa": [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f in flags]}
 
 
