@@ -26,8 +26,8 @@ print("done", file=sys.stderr, flush=True)
 _LINE = "oneDNN kernels are off"
 
 
-def _stderr_of_fit_twice(onednn):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", KERAS_BACKEND="tensorflow")
+def _stderr_of_fit_twice(onednn, backend="tensorflow"):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", KERAS_BACKEND=backend)
     env[cpu.ONEDNN_VARIABLE] = onednn
     r = subprocess.run([sys.executable, "-c", _FIT_TWICE], capture_output=True, text=True, timeout=240, env=env)
     assert r.returncode == 0, r.stderr[-3000:]
@@ -48,6 +48,11 @@ def test_fit_says_nothing_with_onednn_on():
     assert _stderr_of_fit_twice("1") == ["imported", "fitting", "done"]
 
 
+def test_fit_on_jax_says_nothing_whatever_tensorflow_does():
+    pytest.importorskip("jax")
+    assert _stderr_of_fit_twice("0", backend="jax") == ["imported", "fitting", "done"]
+
+
 @pytest.fixture
 def untold(monkeypatch):
     monkeypatch.setattr(cpu, "_told", False)
@@ -62,17 +67,21 @@ def test_the_line_is_logged_once_per_process(untold, caplog):
     assert len(caplog.records) == 1 and "\n" not in caplog.records[0].getMessage()
 
 
-@pytest.mark.parametrize("case", ["arm", "onednn_on", "unknown", "jax"])
+@pytest.mark.parametrize("case", ["arm", "onednn_on", "unknown", "jax", "tpu"])
 def test_no_line_where_onednn_is_not_the_question(untold, monkeypatch, caplog, case):
     import keras
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
     if case == "arm":
         monkeypatch.setattr(cpu, "is_x86", lambda machine=None: False)
     elif case == "jax":  # tf.data feeds JAX too, but the arithmetic is not TensorFlow's
         monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
+    elif case == "tpu":
+        import tensorflow as tf
+        monkeypatch.setattr(tf.distribute, "TPUStrategy", type(model.distribute_strategy))
     else:
         monkeypatch.setattr(cpu, "onednn_enabled", lambda: case == "onednn_on" or None)
     with caplog.at_level(logging.WARNING, logger="wgan_keras"):
-        assert cpu.tell_if_onednn_off() is False
+        assert cpu.tell_if_onednn_off(model) is False
     assert not caplog.records
 
 

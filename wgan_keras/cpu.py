@@ -64,19 +64,20 @@ def is_x86(machine=None):
     return (machine or platform.machine()).lower() in _X86
 
 
-def trains_on_cpu(strategy=None):
-    """Whether Keras trains with TensorFlow on this machine's CPU (no GPU, no TPU)."""
+def trains_on_cpu(model=None):
+    """Whether Keras trains `model` with TensorFlow on this machine's CPU (no GPU, no TPU)."""
     tf = sys.modules.get("tensorflow")
     if tf is None or sys.modules["keras"].backend.backend() != "tensorflow":
-        return False
+        return False  # JAX and PyTorch models have no distribute_strategy
+    strategy = getattr(model, "distribute_strategy", None)
     return not (tf.config.list_physical_devices("GPU") or isinstance(strategy, tf.distribute.TPUStrategy))
 
 
-def tell_if_onednn_off(strategy=None):
+def tell_if_onednn_off(model=None):
     """When training starts: one log line, once per process, where Keras trains with TensorFlow on an x86
     CPU with oneDNN off (the commands turn it on; a script or notebook must do it itself)."""
     global _told
-    if _told or not is_x86() or not trains_on_cpu(strategy) or onednn_enabled() is not False:
+    if _told or not is_x86() or not trains_on_cpu(model) or onednn_enabled() is not False:
         return False
     _told = True
     logging.getLogger("wgan_keras").warning("wgan_keras: TensorFlow's oneDNN kernels are off on this x86 CPU, so "
