@@ -18,10 +18,10 @@ ONEDNN_FIX = (f'os.environ["{ONEDNN_VARIABLE}"] = "1" before TensorFlow is impor
 # where oneDNN computes it in hardware; elsewhere it is emulated and slower than float32, and with oneDNN
 # off TensorFlow emulates it everywhere (cpu_precision). Last column: the DCGAN-32 train step's speed in
 # bf16 over float32, measured with benchmarks/train_throughput.py (docs/benchmarks.md, sections 1b and 8;
-# the Zen 4 row on an AMD Zen 4 by an outside report, and 1.59 on the AMX machine with oneDNN held below AMX).
+# the Zen 4 row on an AMD Zen 4 by an outside report, and 1.64 on the AMX machine with oneDNN held below AMX).
 # (CPU kind, flags it needs, policy "auto" picks, measured bf16 / float32 speed)
 CPU_PRECISION = (
-    ("AMX-BF16 (Intel Xeon Sapphire Rapids and later)", ("amx_bf16",), "mixed_bfloat16", 1.56),
+    ("AMX-BF16 (Intel Xeon Sapphire Rapids and later)", ("amx_bf16",), "mixed_bfloat16", 1.60),
     ("AVX512-BF16 without AMX (AMD Zen 4)", ("avx512_bf16",), "mixed_bfloat16", 1.62),
     ("no bf16 arithmetic (AVX2, AVX-512 without BF16, Arm)", (), "float32", None),
 )
