@@ -25,7 +25,7 @@ like-for-like baseline: the same PyTorch loop run under `torch.autocast("cpu", t
     TF_CPP_MIN_LOG_LEVEL=2 python benchmarks/train_throughput.py --rounds 3 \
         --variants default,bf16 --torch_bf16 --json /tmp/throughput.json
     python benchmarks/train_throughput.py --rounds 3 --variants default,jax,keras-torch  # the backends
-    taskset -c 1 python benchmarks/train_throughput.py --rounds 3 --variants api,cli,api+eigen  # user vs CLI
+    taskset -c 1 python benchmarks/train_throughput.py --clock cpu --variants api,cli,api+eigen  # user vs CLI
 
 It also reports effective GFLOP/s of one generator iteration (FLOPs counted
 analytically from the layer shapes, see `flops_per_generator_iteration`) and
