@@ -9,19 +9,23 @@ Keras variant, each in its own subprocess so that their thread pools never run
 at the same time; the ratio of each variant to the torch run of the *same round*
 is reported, and the median over rounds. The machine is shared: compare ratios.
 
-Variants are names joined by "+": "graph" (tf.function, no XLA), "xla"
-(jit_compile=True), "spe<N>" (steps_per_execution=N), "intra<N>"/"inter<N>"
-(tf.config.threading), "eigen" (oneDNN off: TensorFlow 2.21's own default), "bf16"
-(the "mixed_bfloat16" Keras policy: bf16 compute, float32 variables, clipping and
-losses), "default" (whatever `import wgan_keras` and WGAN.compile pick: oneDNN on,
-graph mode on CPU). "jax" and "keras-torch" run the same WGAN under KERAS_BACKEND=jax
-(jit, XLA) and =torch (eager autograd); they combine with "bf16" ("jax+bf16"), not with
-the TensorFlow-only parts. `--torch_bf16` adds a like-for-like baseline: the same
-PyTorch loop run under `torch.autocast("cpu", torch.bfloat16)`.
+Variants are names joined by "+": "graph" (tf.function, no XLA), "xla" (jit_compile=True),
+"spe<N>" (steps_per_execution=N), "intra<N>"/"inter<N>" (tf.config.threading), "eigen" (oneDNN
+off: TensorFlow 2.21's own default on plain AVX2 CPUs), "bf16" (the "mixed_bfloat16" Keras policy:
+bf16 compute, float32 variables, clipping and losses), "default" or "cli" (what `wgan-train` runs:
+oneDNN on through `wgan_keras.cpu.use_onednn`, WGAN.compile's defaults), "api" (the README's quick
+start as a user runs it: Keras imported first, TF_ENABLE_ONEDNN_OPTS unset, so whatever TensorFlow
+picks on this CPU), "caller" (TF_ONEDNN_THREADPOOL_USE_CALLER_THREAD=1), "isa512bf16" (oneDNN
+capped at AVX512-BF16 without AMX,
+ONEDNN_MAX_CPU_ISA=AVX512_CORE_BF16: a stand-in for AMD Zen 4 on an AMX machine). "jax" and
+"keras-torch" run the same WGAN under KERAS_BACKEND=jax (jit, XLA) and =torch (eager autograd);
+they combine with "bf16" ("jax+bf16"), not with the TensorFlow-only parts. `--torch_bf16` adds a
+like-for-like baseline: the same PyTorch loop run under `torch.autocast("cpu", torch.bfloat16)`.
 
     TF_CPP_MIN_LOG_LEVEL=2 python benchmarks/train_throughput.py --rounds 3 \
         --variants default,bf16 --torch_bf16 --json /tmp/throughput.json
     python benchmarks/train_throughput.py --rounds 3 --variants default,jax,keras-torch  # the backends
+    taskset -c 1 python benchmarks/train_throughput.py --clock cpu --variants api,cli,api+eigen  # user vs CLI
 
 It also reports effective GFLOP/s of one generator iteration (FLOPs counted
 analytically from the layer shapes, see `flops_per_generator_iteration`) and
@@ -93,14 +97,14 @@ def keras_backend(variant):
 
 
 def keras_worker(variant, iters, warmup):
+    import keras  # first, as the README's quick start has it (`import keras, wgan_keras as wk`)
     import numpy as np
     import tensorflow as tf  # tf.data feeds every backend
 
     import wgan_keras  # noqa: F401
     if keras_backend(variant) == "tensorflow":
         configure_threads(variant)
-    import keras
-
+    from wgan_keras.cpu import onednn_enabled
     from wgan_keras.data.pipeline import in_memory
     from wgan_keras.distribute import set_precision
     from wgan_keras.models import DCGANCritic, DCGANGenerator
@@ -132,12 +136,14 @@ def keras_worker(variant, iters, warmup):
     warmup = max(spe, -(-warmup // spe) * spe)
     iters = max(spe, -(-iters // spe) * spe)
     gan.fit(ds, epochs=1, steps_per_epoch=warmup, verbose=0)  # trace + compile
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     gan.fit(ds, epochs=1, steps_per_epoch=iters, verbose=0)
-    dt = time.perf_counter() - start
+    dt, cpu_dt = time.perf_counter() - start, time.process_time() - cpu_start
     flops = flops_per_generator_iteration(generator, critic)
     print(json.dumps({"framework": "keras", "variant": variant, "jit_compile": bool(gan.jit_compile),
+                      "onednn": onednn_enabled() if keras_backend(variant) == "tensorflow" else None,
                       "steps_per_execution": spe, "iters": iters, "gen_iters_per_s": iters / dt,
+                      "cpu_gen_iters_per_s": iters / cpu_dt,
                       "gflop_per_iter": flops / 1e9, "gflops": flops / 1e9 * iters / dt}))
 
 
@@ -145,7 +151,6 @@ def peak_worker(dtype="float32", n=2048, reps=10):
     """Matmul peak of TensorFlow (with oneDNN, as the package runs it) on this machine, best of `reps`."""
     import tensorflow as tf
 
-    import wgan_keras  # noqa: F401  oneDNN on, before TensorFlow loads
     a = tf.random.normal((n, n), dtype=dtype)
     b = tf.random.normal((n, n), dtype=dtype)
     mm = tf.function(lambda a, b: tf.matmul(a, b))
@@ -158,17 +163,32 @@ def peak_worker(dtype="float32", n=2048, reps=10):
     print(json.dumps({"framework": "matmul", "dtype": dtype, "n": n, "gflops": 2 * n ** 3 / best / 1e9}))
 
 
-def torch_bf16_worker(baseline_args):
-    """The baseline loop, unchanged, under CPU autocast to bfloat16 (PyTorch's own mixed precision)."""
+def torch_worker(baseline_args, bf16=False):
+    """The baseline loop, unchanged (with `bf16`, under `torch.autocast("cpu", torch.bfloat16)`, PyTorch's
+    own mixed precision), its timed iterations also counted in CPU seconds."""
+    import contextlib
     import importlib.util
+    import io
+    import types
 
     import torch
     spec = importlib.util.spec_from_file_location("torch_wgan_baseline", BASELINE)
     baseline = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(baseline)
+    marks = []
+
+    def perf_counter():  # the loop reads the clock before and after its timed iterations
+        marks.append(time.process_time())
+        return time.perf_counter()
+
+    baseline.time = types.SimpleNamespace(perf_counter=perf_counter)
     sys.argv = [BASELINE] + baseline_args
-    with torch.autocast("cpu", dtype=torch.bfloat16):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
         baseline.main()
+    result = json.loads(out.getvalue().strip().splitlines()[-1])
+    result["cpu_gen_iters_per_s"] = int(baseline_args[baseline_args.index("--iters") + 1]) / (marks[-1] - marks[0])
+    print(json.dumps(result))
 
 
 def run_child(args, timeout, variant=""):
@@ -193,12 +213,13 @@ def precision(variant):
     return "bfloat16" if "bf16" in variant.replace("-", "+").split("+") else "float32"
 
 
-def summarize(runs, name, torch_name):
-    """Median it/s of one variant, and its median per-round ratio to the `torch_name` run of the same round."""
+def summarize(runs, name, torch_name, key="gen_iters_per_s"):
+    """Median it/s of one variant, and its median per-round ratio to the `torch_name` run of the same round.
+    key: "gen_iters_per_s" (wall clock) or "cpu_gen_iters_per_s" (per CPU second of the process)."""
     mine = [r for r in runs if r["variant"] == name]
-    base = {r["round"]: r["gen_iters_per_s"] for r in runs if r["variant"] == torch_name}
-    ratios = [r["gen_iters_per_s"] / base[r["round"]] for r in mine]
-    return {"variant": name, "median_gen_iters_per_s": statistics.median(r["gen_iters_per_s"] for r in mine),
+    base = {r["round"]: r[key] for r in runs if r["variant"] == torch_name}
+    ratios = [r[key] / base[r["round"]] for r in mine]
+    return {"variant": name, "clock": key, "median_gen_iters_per_s": statistics.median(r[key] for r in mine),
             "median_ratio": statistics.median(ratios), "ratios": [round(x, 3) for x in ratios]}
 
 
@@ -210,13 +231,16 @@ def main():
     p.add_argument("--variants", default="graph,xla,default", help="comma-separated Keras variants")
     p.add_argument("--torch_bf16", action="store_true", help="also time the baseline under bf16 autocast")
     p.add_argument("--json", help="write all runs and the summary here")
+    p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                   help="what the summary divides by: wall seconds, or the process's CPU seconds (a core shared "
+                        "with other work: pin with taskset -c N, so each run is one core's work)")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--timeout", type=float, default=1200)
     a = p.parse_args()
     if a.worker in ("peak", "peak-bfloat16"):
         return peak_worker("bfloat16" if a.worker == "peak-bfloat16" else "float32")
-    if a.worker == "torch-bf16":
-        return torch_bf16_worker(baseline_args(a))
+    if a.worker in ("torch", "torch-bf16"):
+        return torch_worker(baseline_args(a), bf16=a.worker == "torch-bf16")
     if a.worker:
         return keras_worker(a.worker, a.iters, a.warmup)
 
@@ -233,47 +257,51 @@ def main():
     runs = []
     for r in range(a.rounds):
         for tv in torch_variants:
-            cmd = [BASELINE] + baseline_args(a) if tv == "torch" else \
-                [here, "--worker", tv, "--iters", str(a.iters), "--warmup", str(a.warmup)]  # it adds the rest
-            run = run_child(cmd, a.timeout)
+            run = run_child([here, "--worker", tv, "--iters", str(a.iters), "--warmup", str(a.warmup)], a.timeout)
             run.update(round=r, variant=tv)
             runs.append(run)
-            print(f"round {r}: {tv} {run['gen_iters_per_s']:.3f} it/s", flush=True)
+            print(f"round {r}: {tv} {run['gen_iters_per_s']:.3f} it/s, {run['cpu_gen_iters_per_s']:.3f} per CPU-s",
+                  flush=True)
         for v in variants:
             run = run_child([here, "--worker", v, "--iters", str(a.iters), "--warmup", str(a.warmup)], a.timeout, v)
             run["round"] = r
             runs.append(run)
-            print(f"round {r}: {v} {run['gen_iters_per_s']:.3f} it/s", flush=True)
+            print(f"round {r}: {v} {run['gen_iters_per_s']:.3f} it/s, {run['cpu_gen_iters_per_s']:.3f} per CPU-s",
+                  flush=True)
     measure_peaks()
     peak = {dtype: max(values) for dtype, values in peaks.items()}
 
     gflop_per_iter = next(r["gflop_per_iter"] for r in runs if r["framework"] == "keras")
-    summary = [summarize(runs, tv, "torch") for tv in torch_variants]
+    key = "cpu_gen_iters_per_s" if a.clock == "cpu" else "gen_iters_per_s"
+    summary = [summarize(runs, tv, "torch", key) for tv in torch_variants]
     for v in variants:
-        s = summarize(runs, v, "torch")
+        s = summarize(runs, v, "torch", key)
         if a.torch_bf16:  # like for like: bf16 against bf16, fp32 against fp32
             s["median_ratio_same_precision"] = summarize(
-                runs, v, "torch-bf16" if precision(v) == "bfloat16" else "torch")["median_ratio"]
+                runs, v, "torch-bf16" if precision(v) == "bfloat16" else "torch", key)["median_ratio"]
         summary.append(s)
     for s in summary:
         s["precision"] = precision(s["variant"])
         s["gflops"] = s["median_gen_iters_per_s"] * gflop_per_iter
+        s["onednn"] = next((r.get("onednn") for r in runs if r["variant"] == s["variant"]), None)
         s["fraction_of_peak"] = s["gflops"] / peak[s["precision"]]
 
-    print(f"\nDCGAN-32, m={BATCH}, n_critic={N_CRITIC}, {a.rounds} rounds x {a.iters} generator iterations, "
+    print(f"\n{a.clock} clock. DCGAN-32, m={BATCH}, n_critic={N_CRITIC}, {a.rounds} rounds x {a.iters} generator "
+          f"iterations, "
           f"{gflop_per_iter:.1f} GFLOP per generator iteration; matmul peak fp32 {peak['float32']:.1f}, "
           f"bf16 {peak['bfloat16']:.1f} GFLOP/s")
     print(f"{'variant':<20} {'it/s (median)':>14} {'vs torch fp32':>14} {'vs torch, same prec.':>21} "
-          f"{'GFLOP/s':>8} {'% peak':>7}  ratios")
+          f"{'GFLOP/s':>8} {'% peak':>7} {'oneDNN':>6}  ratios")
     for s in summary:
         same = 1.0 if s["variant"] in torch_variants else s.get("median_ratio_same_precision", float("nan"))
         print(f"{s['variant']:<20} {s['median_gen_iters_per_s']:>14.3f} {s['median_ratio']:>14.2f} {same:>21.2f} "
-              f"{s['gflops']:>8.1f} {100 * s['fraction_of_peak']:>6.1f}%  {s['ratios']}")
+              f"{s['gflops']:>8.1f} {100 * s['fraction_of_peak']:>6.1f}% {str(s['onednn']):>6}  {s['ratios']}")
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"runs": runs, "summary": summary, "matmul_peak_gflops": peak,
                        "gflop_per_generator_iteration": gflop_per_iter, "rounds": a.rounds, "iters": a.iters,
-                       "variants": variants, "cpu": cpu_model(), "date": time.strftime("%Y-%m-%d %H:%M:%S")},
+                       "clock": a.clock, "variants": variants, "cpu": cpu_model(),
+                       "date": time.strftime("%Y-%m-%d %H:%M:%S")},
                       f, indent=1)
 
 
@@ -282,7 +310,7 @@ def cpu_model():
         info = f.read()
     name = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "?")
     flags = next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), [])
-    return {"model": name, "cores": os.cpu_count(),
+    return {"model": name, "cores": len(os.sched_getaffinity(0)),
             "isa": [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f in flags]}
 
 

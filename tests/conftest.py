@@ -11,7 +11,7 @@ import os
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as `import wgan_keras` sets it; keras is imported first here
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as wgan-train sets it (wgan_keras.cpu.use_onednn)
 
 
 def pytest_configure(config):

@@ -34,6 +34,9 @@ def test_notebook_is_clean(name):
     assert "parameters" in first.metadata.get("tags", []), f"{name}: the first code cell must be tagged parameters"
     assert "WGAN_QUICK" in first.source and '"google.colab" in sys.modules' in first.source
     assert 'REPO = "https://github.com/wgan-keras/wgan-keras"' in first.source and "git+{REPO}" in first.source
+    # oneDNN on before anything loads TensorFlow, as `fit`'s one line asks on a CPU where it is off
+    assert 'os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")' in first.source
+    assert not any(word in first.source for word in ("import tensorflow", "import keras", "import wgan_keras"))
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)

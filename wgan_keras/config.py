@@ -128,7 +128,9 @@ class TrainConfig:
     mixed_precision: str = option("float32", "Keras dtype policy; mixed_bfloat16 is 1.5-1.8x faster on CPUs "
                                              "with AVX512-BF16/AMX (and slower on others: bf16 is emulated there); "
                                              "auto picks mixed_bfloat16 where the CPU or GPU computes bf16 in "
-                                             "hardware, else float32.", choices=PRECISIONS)
+                                             "hardware (on a CPU: AMX or AVX512-BF16, with TensorFlow's oneDNN on; "
+                                             "docs/training.md has the measured table), else float32.",
+                                      choices=PRECISIONS)
 
     def __post_init__(self):
         for f in dataclasses.fields(self):  # numpy scalars (np.float32(0.99), np.int64(5)) are numbers too

@@ -8,9 +8,8 @@ import os
 import keras
 import tensorflow as tf
 
+from wgan_keras import cpu
 from wgan_keras.choices import PRECISIONS, STRATEGIES  # noqa: F401  (defined where config.py reads them)
-
-BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")  # /proc/cpuinfo: bfloat16 matmuls in hardware
 
 
 def make_strategy(name="default", tpu=None):
@@ -50,20 +49,15 @@ def set_precision(policy="float32"):
     keras.config.set_dtype_policy(resolve_precision(policy))
 
 
-def resolve_precision(policy, cpu_flags=None):
+def resolve_precision(policy, cpu_flags=None, onednn=None):
     """"auto" -> mixed_bfloat16 where bfloat16 is computed in hardware (a GPU of compute capability
-    8.0+, or a CPU with AVX512-BF16/AMX-BF16), else float32: elsewhere bf16 is emulated and slower
-    than float32. Other policies are returned as they are."""
+    8.0+; on a CPU, the measured table `wgan_keras.cpu.CPU_PRECISION`, with oneDNN on), else float32:
+    elsewhere bf16 is emulated and slower than float32. Other policies are returned as they are."""
     if policy != "auto":
         return policy
     gpus = tf.config.list_physical_devices("GPU")
     if gpus:
         capability = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability", (0, 0))
         return "mixed_bfloat16" if tuple(capability) >= (8, 0) else "float32"
-    if cpu_flags is None:
-        try:
-            with open("/proc/cpuinfo") as f:
-                cpu_flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
-        except OSError:  # not Linux: no way to tell here, so the safe choice
-            cpu_flags = []
-    return "mixed_bfloat16" if any(flag in cpu_flags for flag in BF16_CPU_FLAGS) else "float32"
+    onednn = cpu.onednn_enabled() if onednn is None else onednn
+    return cpu.cpu_precision(cpu.cpu_flags() if cpu_flags is None else cpu_flags, onednn is not False)

@@ -16,6 +16,7 @@ import sys
 from wgan_edge.cli import build_parser, check_fields, fail, option, parse, quiet_libraries, run_cli
 from wgan_keras.choices import check_keras_backend
 from wgan_keras.config import TrainConfig  # standard library only: flags are checked before TensorFlow loads
+from wgan_keras.cpu import use_onednn
 from wgan_keras.presets import PRESETS
 
 
@@ -60,9 +61,9 @@ def main(argv=None):
 
 def run(argv=None):
     """Console entry point. The process-wide settings are the command's, made here, never on import:"""
-    # TF 2.21's CPU wheels leave oneDNN off; on, the DCGAN-32 train step runs 1.3x faster on 2 cores
-    # (benchmarks/train_throughput.py). TF_ENABLE_ONEDNN_OPTS=0 keeps TensorFlow's own kernels.
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+    # TF 2.21's x86 wheels leave oneDNN off on plain AVX2 CPUs, at half the training speed
+    # (wgan_keras.cpu). TF_ENABLE_ONEDNN_OPTS=0 keeps TensorFlow's own kernels.
+    use_onednn(os.environ)
     quiet_libraries()  # TensorFlow's C++ log lines off the terminal, before TensorFlow loads
     run_cli("wgan-train", main, argv if argv is not None else sys.argv[1:],
             interrupted="interrupted before training started; nothing was written")

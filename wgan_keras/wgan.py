@@ -18,7 +18,7 @@ import keras
 import numpy as np
 
 from wgan_edge.cli import first_line
-from wgan_keras import algorithm, classes, ema
+from wgan_keras import algorithm, classes, cpu, ema
 from wgan_keras import augment as augment_policy
 from wgan_keras.backends import plumbing
 from wgan_keras.backends.arrays import ArrayGroups, tensorflow_or_none
@@ -225,6 +225,7 @@ class WGAN(keras.Model):
         callbacks = list(callbacks or [])
         if not any(isinstance(c, NaNGuard) for c in callbacks):  # else NaN metrics train on without a word
             callbacks.append(NaNGuard(raise_error=True))
+        cpu.tell_if_onednn_off(self)  # a script's plain x86 CPU may run at half speed
         tf = tensorflow_or_none()
         if tf is None:  # JAX or PyTorch on a machine without TensorFlow (GPU benchmarks): arrays only
             x, validation_data = ArrayGroups(x if y is None else (x, y), batch_size or 64, self.n_critic,
