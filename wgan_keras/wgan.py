@@ -18,6 +18,7 @@ import keras
 import numpy as np
 
 from wgan_edge.cli import first_line
+from wgan_edge.contract import latent_vectors
 from wgan_keras import algorithm, classes, ema
 from wgan_keras import augment as augment_policy
 from wgan_keras.backends import plumbing
@@ -277,7 +278,9 @@ class WGAN(keras.Model):
     def generate(self, n, seed=None, batch_size=256, labels=None):
         """`n` samples of `sampling_generator` as a float32 numpy array in its range ([-1, 1] for images).
 
-        `seed` (int) makes the draw reproducible; None advances the model's SeedGenerator.
+        `seed` (int in [0, 2^64)) makes the draw reproducible: z is `wgan_edge.contract.latent_vectors(n,
+        latent_dim, seed)`, the z that `wgan-sample --seed` and the exported web page draw. None advances the
+        model's SeedGenerator (a different z at each call).
         `labels` (conditional WGANs only): one class for all n, or n classes; None: the classes in
         turn (0, 1, ..., num_classes - 1, 0, ...), so every class is drawn equally often.
         """
@@ -287,8 +290,10 @@ class WGAN(keras.Model):
         _check_fits(int(n), self.latent_dim, self.sample_shape)
         seed = int(seed) if isinstance(seed, np.integer) else seed  # Keras takes Python ints only
         labels = self.check_labels(labels, int(n))
-        seed = seed if seed is not None else self.sample_seed_generator
-        z = keras.random.normal((int(n), self.latent_dim), seed=seed)
+        if seed is None:
+            z = keras.random.normal((int(n), self.latent_dim), seed=self.sample_seed_generator)
+        else:  # the portable rule, so wgan-sample --seed and the web page draw this very z
+            z = latent_vectors(int(n), self.latent_dim, seed)
         return generate_images(self.sampling_generator, keras.ops.convert_to_numpy(z), batch_size, labels)
 
     def check_labels(self, labels, n):
