@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fréchet distance against CPU-minutes of one core (GitHub issue 18).
+"""Fréchet distance against CPU-minutes of one core.
 
 Trains on the bundled MNIST subset with TensorFlow on one thread and measures the clock as
 this process's CPU time minus the time spent evaluating. Every --every generator iterations

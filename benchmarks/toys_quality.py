@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Sample quality on the 2-D toys (GitHub issue 5), with the published protocol.
+"""Sample quality on the 2-D toys, with the published protocol.
 
 For each seed: train a WGAN (MLPGenerator / MLPCritic) on `sample_toy(toy, ...)`
 pinned to `--cpus` cores (TF threads = their number); cpu_s is the process's CPU time in

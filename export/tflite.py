@@ -21,7 +21,7 @@ from wgan_export.modes import BY_NAME, NAMES
 from wgan_export.qat import convert_qat, folded_model
 from wgan_export.tail16 import int16_tail
 
-# Issue 24's integer-model pipeline, as switches the benchmark turns off one at a time (docs/export.md):
+# The integer-model pipeline, as switches the benchmark turns off one at a time (docs/export.md):
 TAIL_LAYERS = 1  # convolutions in the 16-bit tail (wgan_export.tail16); 2 gained 0.5 dB for 2.5x the latency
 FLOOR_SHIFT = True  # the 16-bit tail floors to the pixel grid (lib.HALF_LEVEL), so pixels equal Keras's
 FOLD_BN = True  # pixel-grid modes convert qat.folded_model: BatchNorm folded into the Dense too (+3 dB)
