@@ -6,6 +6,7 @@ the suite's own installation; this test covers the line a Colab user depends on 
 """
 import os
 import pathlib
+import shutil
 import site
 import subprocess
 import sys
@@ -25,8 +26,14 @@ GIT_LINE = '%pip install -q "wgan-keras @ git+{REPO}"'
 def colab_like(tmp_path_factory):
     """(python, wheel): a fresh venv seeing this environment's packages except wgan-keras, and our wheel."""
     tmp = tmp_path_factory.mktemp("colab")
+    source = tmp / "source"  # what the git URL holds, copied, so the build leaves no build/ in the checkout
+    source.mkdir()
+    for name in ("setup.cfg", "pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    for name in ("wgan_keras", "export", "edge"):
+        shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__", "node_modules"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w",
-                    str(tmp / "dist"), str(ROOT)], check=True, capture_output=True, timeout=600)
+                    str(tmp / "dist"), str(source)], check=True, capture_output=True, timeout=600)
     (wheel,) = (tmp / "dist").glob("wgan_keras-*.whl")
     subprocess.run([sys.executable, "-m", "venv", str(tmp / "venv")], check=True, timeout=300)
     python = tmp / "venv" / "bin" / "python"

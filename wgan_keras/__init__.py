@@ -25,6 +25,8 @@ _NAMES = {
     "DCGANGenerator": "wgan_keras.models",
     "MLPCritic": "wgan_keras.models",
     "MLPGenerator": "wgan_keras.models",
+    "pretrained": "wgan_keras.packaged",
+    "sample": "wgan_keras.sampling",
     "critic_iterations_for": "wgan_keras.schedules",
     "WGAN": "wgan_keras.wgan",
 }
