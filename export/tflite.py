@@ -74,7 +74,26 @@ def converter_for(saved_model_dir, quantize, latent_dim, batch_size, int8_io=Fal
 
 def convert(generator, quantize="float32", batch_size=1, int8_io=False, **qat_options):
     """A generator -> TFLite flatbuffer bytes with a fixed batch (static shapes run
-    3-100x faster under XNNPACK than a dynamic batch)."""
+    3-100x faster under XNNPACK than a dynamic batch).
+
+    The model has one signature, `generate`: z, float32 (batch_size, latent_dim) (int8 with `int8_io` or
+    full_int8), and for a conditional generator label, int32 (batch_size,), in; images in [-1, 1]
+    (batch_size, H, W, C) and uint8 pixels out (`wgan_edge.contract`).
+
+    Args:
+        generator: a Keras generator (`DCGANGenerator`, `MLPGenerator`, a WGAN's `sampling_generator`).
+        quantize: one of `wgan_export.modes.NAMES`: float32, float16, dynamic, int8, int16x8, full_int8, qat.
+        batch_size: the fixed batch (int >= 1).
+        int8_io: an int8 z input (int8 and qat only).
+        **qat_options: `steps`, `sparsity` for `quantize="qat"`.
+
+    Returns:
+        bytes: the .tflite flatbuffer, checked to load in LiteRT.
+
+    Raises:
+        ExportError: an unknown mode, a bad batch size, `int8_io` with a mode that has none, a conditional
+            generator with `qat`, or a generator that is not an image generator.
+    """
     if quantize not in BY_NAME:
         raise ExportError(f"--quantize must be one of {NAMES}, got {quantize!r}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:

@@ -219,6 +219,14 @@ class WGAN(keras.Model):
         iteration, so `steps_per_epoch` counts generator iterations. A final
         partial batch or group is dropped. A conditional WGAN takes (images, labels) batches, or
         arrays `x` (images) and `y` (int class labels); an unconditional one ignores labels.
+
+        Returns:
+            keras.callbacks.History: per epoch, the metrics of the class docstring.
+
+        Raises:
+            ValueError: `y` for an unconditional WGAN, non-finite values in array data, data too short for
+                one generator iteration, or a batch that cannot fit in memory.
+            FloatingPointError: a metric turns NaN or Inf during training (NaNGuard).
         """
         if y is not None and self.num_classes is None:
             raise ValueError("y: a WGAN learns from images alone; pass x only (or build a conditional WGAN "
@@ -283,6 +291,13 @@ class WGAN(keras.Model):
         model's SeedGenerator (a different z at each call).
         `labels` (conditional WGANs only): one class for all n, or n classes; None: the classes in
         turn (0, 1, ..., num_classes - 1, 0, ...), so every class is drawn equally often.
+
+        Returns:
+            numpy.ndarray: float32 (n, *sample_shape), e.g. (n, 28, 28, 1) in [-1, 1].
+
+        Raises:
+            ValueError: `n` or `batch_size` not a positive integer, bad `labels`, a `seed` outside
+                [0, 2^64), or n samples that cannot fit in the memory left to the process.
         """
         for name, value in (("n", n), ("batch_size", batch_size)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
