@@ -10,7 +10,7 @@ once. The subpackages `wk.data` and `wk.evaluation` load when first touched.
 import importlib
 import sys
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 # public name -> the module that defines it
 _NAMES = {
