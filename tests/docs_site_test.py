@@ -64,3 +64,11 @@ def test_site_builds_strict_with_every_public_name_in_the_reference(site):
     edge = (site / "api" / "wgan_edge" / "index.html").read_text()
     assert "latent_vectors" in edge and "wgan_edge.pretrained" in edge
     assert (site / "index.html").is_file() and (site / "changelog" / "index.html").is_file()
+
+
+def test_changelog_starts_with_the_version_being_released():
+    import configparser
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "setup.cfg")
+    first = re.search(r"^## (\S+)", (ROOT / "CHANGELOG.md").read_text(), re.M).group(1)
+    assert first == cfg["metadata"]["version"], (first, cfg["metadata"]["version"])
