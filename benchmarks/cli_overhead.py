@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Where `wgan-train` spends CPU beyond the training steps (GitHub issue 18, item 5).
+"""Where `wgan-train` spends CPU beyond the training steps.
 
 Runs the README's toy `best` command for --iters generator iterations, one core, TensorFlow on one
 thread, in a fresh process per variant, and reports CPU-seconds (user + sys of the process after its

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""How long a command takes to answer `--help` or refuse a bad flag (GitHub issue 23, item 3).
+"""How long a command takes to answer `--help` or refuse a bad flag.
 
 Each case runs `python -m <module> argv` in a fresh process --runs times and reports the median wall
 time and the process's CPU time (user + sys). The commands parse and validate their flags before

@@ -1,4 +1,4 @@
-"""Fidelity / size / latency of every --quantize mode, and of the candidates issue 17 measured and did
+"""Fidelity / size / latency of every --quantize mode, and of the candidates that were measured and did
 not adopt (int8 calibrated on 200 prior z, int8 with the debugger's worst layer kept float, Google's
 ai-edge-quantizer), on one checkpoint:
 
@@ -56,7 +56,7 @@ def selective_int8(generator, top=1):
 
 
 def old_calibration_int8(generator):
-    """int8 as calibrated before issue 17: 200 prior z, no antithetic half (pixels exact as now)."""
+    """int8 as first calibrated: 200 prior z, no antithetic half (pixels exact as now)."""
     from wgan_export import graph, lib, tflite
     latent_dim = lib.describe(generator)["latent_dim"]
     with tempfile.TemporaryDirectory() as tmp:
@@ -82,7 +82,7 @@ def candidates(generator, aeq_python=None):
 
 
 def variant(generator, quantize, clamp=True, tail16=True, floor_shift=True, layers=1, fold=True):
-    """An integer mode with parts of issue 24 switched off: the tanh clamp, the 16-bit last layer, or
+    """An integer mode with parts of the integer pipeline switched off: the tanh clamp, the 16-bit last layer, or
     its floor to the pixel grid (rounding instead)."""
     from unittest import mock
 
@@ -94,7 +94,7 @@ def variant(generator, quantize, clamp=True, tail16=True, floor_shift=True, laye
         return tflite.convert(generator, quantize, batch_size=1)
 
 
-VARIANTS = {"full_int8 before issue 24 (no clamp, int8 tanh)": dict(clamp=False, tail16=False, fold=False),
+VARIANTS = {"full_int8 without the integer pipeline (no clamp, int8 tanh)": dict(clamp=False, tail16=False, fold=False),
             "full_int8, BN not folded into the Dense": dict(fold=False),
             "full_int8, clamp only (int8 tanh)": dict(tail16=False),
             "full_int8, 16-bit tail rounding to the grid (no floor)": dict(floor_shift=False),
@@ -107,8 +107,8 @@ def main():
     p.add_argument("--n", type=int, default=1000)
     p.add_argument("--qat_steps", type=int, default=100)
     p.add_argument("--modes", default=None, help="comma-separated --quantize modes (default: all)")
-    p.add_argument("--candidates", action="store_true", help="also issue 17's candidates (debugger, old calibration)")
-    p.add_argument("--variants", action="store_true", help="also full_int8 without parts of issue 24 (VARIANTS)")
+    p.add_argument("--candidates", action="store_true", help="also the earlier candidates (debugger, old calibration)")
+    p.add_argument("--variants", action="store_true", help="also full_int8 without parts of the integer pipeline")
     p.add_argument("--aeq_python", default=None)
     p.add_argument("--json", default=None)
     args = p.parse_args()

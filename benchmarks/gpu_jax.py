@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""WGAN on a GPU with the JAX backend, beside a plain PyTorch loop on the same card (issue 19).
+"""WGAN on a GPU with the JAX backend, beside a plain PyTorch loop on the same card.
 
 The GPU machine has JAX (CUDA) and PyTorch but no TensorFlow and no package registry, so Keras,
 its pure-Python dependencies and wgan-keras travel as wheels, made here beforehand:

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Does bf16 train a WGAN as well as float32, and how much faster? (GitHub issue 5)
+"""Does bf16 train a WGAN as well as float32, and how much faster?
 
 Trains the bundled MNIST with `wgan_keras.train.train` three times, one after the
 other on the same cores, for the same number of generator iterations: float32

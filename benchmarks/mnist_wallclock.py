@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""MNIST sample grids at fixed CPU-minutes (GitHub issue 5), with the W-estimate curve beside them.
+"""MNIST sample grids at fixed CPU-minutes, with the W-estimate curve beside them.
 
 Runs `wgan_keras.train.train` on the bundled MNIST subset, pinned to `--cpus` cores
 with TensorFlow using that many threads, so "minutes" are wall-clock minutes of

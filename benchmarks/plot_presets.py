@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Every preset's Fréchet distance against CPU-minutes on one figure (issue 28, item 5), with the sweep's best
+"""Every preset's Fréchet distance against CPU-minutes on one figure, with the sweep's best
 variant beside them.
 
 Reads the rows `benchmarks/quality_cpu_minutes.py` wrote (each run's result.json, gathered into the JSON files
@@ -78,7 +78,7 @@ def main():
                 + " at " + "/".join(f"{m:g}" for m in med) + " min")
         print(label, {m: (round(v, 1), n) for m, (v, n) in med.items()})
     ax.axhline(FLOOR, color="k", ls="--", lw=1, label=f"real digits (floor) {FLOOR}")
-    ax.axhline(2 * FLOOR, color="k", ls=":", lw=1, label="2x the floor (issue 28's 30-minute target)")
+    ax.axhline(2 * FLOOR, color="k", ls=":", lw=1, label="2x the floor (the 30-minute target)")
     ax.set_yscale("log")
     ax.set_xlim(0, 31)
     ax.set_xlabel("CPU-minutes of one Intel Xeon core (AVX-512, AMX)")

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Sample quality on the 2-D toys (GitHub issue 5), with the published protocol.
+"""Sample quality on the 2-D toys, with the published protocol.
 
 For each seed: train a WGAN (MLPGenerator / MLPCritic) on `sample_toy(toy, ...)`
 pinned to `--cpus` cores (TF threads = their number); cpu_s is the process's CPU time in
@@ -72,6 +72,7 @@ def make_optimizer(a, steps):
 def run_seed(a, seed):
     import keras
 
+    from wgan_edge.contract import latent_vectors
     from wgan_keras.data.toys import TOY_SIGMA, sample_toy, toy_centers
     from wgan_keras.evaluation import W1Tracker, mode_coverage, spearman
     from wgan_keras.models import MLPCritic, MLPGenerator
@@ -101,7 +102,7 @@ def run_seed(a, seed):
     modes, hq = mode_coverage(samples, toy_centers(a.toy), TOY_SIGMA[a.toy])
     raw = {}
     if a.ema_decay:  # the same z through the trained (not averaged) generator: what EMA changed
-        z = keras.random.normal((N_EVAL, a.latent_dim), seed=seed)
+        z = latent_vectors(N_EVAL, a.latent_dim, seed)  # generate(N_EVAL, seed=seed)'s z
         raw_samples = keras.ops.convert_to_numpy(gan.generator(z, training=False))
         raw_modes, raw_hq = mode_coverage(raw_samples, toy_centers(a.toy), TOY_SIGMA[a.toy])
         raw = {"modes_raw": raw_modes, "hq_raw": raw_hq,

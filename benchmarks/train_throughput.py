@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Training throughput of wgan_keras vs a plain PyTorch loop (GitHub issue 5).
+"""Training throughput of wgan_keras vs a plain PyTorch loop.
 
 Both train "DCGAN-32" (generator z(128) -> Dense 4*4*256 -> 3 ConvT -> 32x32x1,
 critic 3 Conv(4x4, s2) -> Dense 1) with batch m=64, n_critic=5, RMSProp(5e-5)

@@ -20,15 +20,18 @@ from typing import Optional
 from wgan_edge.atomic import atomic_path, interruptible, remove_stale, write_files
 from wgan_edge.cli import ConfigError, build_parser, check_fields, option, parse, quiet_libraries, run_cli
 from wgan_edge.contract import latent_vectors
+from wgan_edge.pretrained import NAMES as PACKAGED
 from wgan_export.modes import BY_NAME, FORMATS, NAMES, help_text
 from wgan_keras.choices import check_keras_backend
+from wgan_keras.packaged import pretrained_path
 
 
 @dataclasses.dataclass
 class ExportConfig:
     """Settings of wgan-export."""
     checkpoint: str = option(dataclasses.MISSING, ".keras file of a WGAN (e.g. a run's checkpoint.keras) or of a "
-                                                  "generator.")
+                                                  "generator, or the name of a generator shipped in the package: "
+                                                  + ", ".join(sorted(PACKAGED)) + ".")
     out: str = option(dataclasses.MISSING, "Where to write: a .tflite file, a SavedModel folder or a web "
                                                    "page's folder.")
     format: str = option("tflite", "Output format.", choices=FORMATS)
@@ -60,6 +63,8 @@ class ExportConfig:
 def _check(config):
     """Cheap checks before TensorFlow loads (seconds), every destination path included."""
     check_fields(config)
+    if config.checkpoint in PACKAGED and not os.path.exists(config.checkpoint):  # a generator shipped in the package
+        config.checkpoint = pretrained_path(config.checkpoint)
     if not os.path.isfile(config.checkpoint):
         raise ConfigError("checkpoint", "not found: must be an existing .keras file", config.checkpoint)
     mode = BY_NAME[config.quantize]

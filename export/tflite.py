@@ -21,7 +21,7 @@ from wgan_export.modes import BY_NAME, NAMES
 from wgan_export.qat import convert_qat, folded_model
 from wgan_export.tail16 import int16_tail
 
-# Issue 24's integer-model pipeline, as switches the benchmark turns off one at a time (docs/export.md):
+# The integer-model pipeline, as switches the benchmark turns off one at a time (docs/export.md):
 TAIL_LAYERS = 1  # convolutions in the 16-bit tail (wgan_export.tail16); 2 gained 0.5 dB for 2.5x the latency
 FLOOR_SHIFT = True  # the 16-bit tail floors to the pixel grid (lib.HALF_LEVEL), so pixels equal Keras's
 FOLD_BN = True  # pixel-grid modes convert qat.folded_model: BatchNorm folded into the Dense too (+3 dB)
@@ -74,7 +74,26 @@ def converter_for(saved_model_dir, quantize, latent_dim, batch_size, int8_io=Fal
 
 def convert(generator, quantize="float32", batch_size=1, int8_io=False, **qat_options):
     """A generator -> TFLite flatbuffer bytes with a fixed batch (static shapes run
-    3-100x faster under XNNPACK than a dynamic batch)."""
+    3-100x faster under XNNPACK than a dynamic batch).
+
+    The model has one signature, `generate`: z, float32 (batch_size, latent_dim) (int8 with `int8_io` or
+    full_int8), and for a conditional generator label, int32 (batch_size,), in; images in [-1, 1]
+    (batch_size, H, W, C) and uint8 pixels out (`wgan_edge.contract`).
+
+    Args:
+        generator: a Keras generator (`DCGANGenerator`, `MLPGenerator`, a WGAN's `sampling_generator`).
+        quantize: one of `wgan_export.modes.NAMES`: float32, float16, dynamic, int8, int16x8, full_int8, qat.
+        batch_size: the fixed batch (int >= 1).
+        int8_io: an int8 z input (int8 and qat only).
+        **qat_options: `steps`, `sparsity` for `quantize="qat"`.
+
+    Returns:
+        bytes: the .tflite flatbuffer, checked to load in LiteRT.
+
+    Raises:
+        ExportError: an unknown mode, a bad batch size, `int8_io` with a mode that has none, a conditional
+            generator with `qat`, or a generator that is not an image generator.
+    """
     if quantize not in BY_NAME:
         raise ExportError(f"--quantize must be one of {NAMES}, got {quantize!r}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:

@@ -1,4 +1,4 @@
-"""The error contract of wgan-train, wgan-export and wgan-sample, as one table (issue 23).
+"""The error contract of wgan-train, wgan-export and wgan-sample, as one table.
 
 Every case ends in exit status `code` (2 for bad input, 1 for divergence, 130 for Ctrl-C), exactly one
 non-empty stderr line `<tool>: error: ...` holding every one of `words`, no traceback, every file that
@@ -11,7 +11,7 @@ argv is a tuple of strings or a callable (tmp, assets) -> list. In strings, "{tm
 folder and "{NAME}" an asset built once by `error_contract_test.assets` (a finished tiny run and
 broken files derived from it: run, checkpoint, truncated_keras, random_keras, empty_keras,
 generator_keras, dense_keras, lambda_keras, tflite, truncated_tflite, random_tflite, empty_tflite,
-saved_model, random_saved_model, regular_file, root). /work/notes/error_table.md describes the format.
+saved_model, random_saved_model, regular_file, root). The fields of `Case` below are the format.
 """
 import dataclasses
 import shutil

@@ -1,4 +1,4 @@
-"""Export of a conditional generator (issue 26): `generate` takes z and an int32 `label` in the SavedModel and
+"""Export of a conditional generator: `generate` takes z and an int32 `label` in the SavedModel and
 every TFLite mode, runs in TFLite Micro, `wgan-sample --label` / a row per class, the gate per class.
 
 Every check is against the Keras generator for the same z and labels (never the export against itself), and

@@ -1,4 +1,4 @@
-"""What wgan-export writes (issue 24, and issue 25's export side): a C array that a C and a C++ compiler
+"""What wgan-export writes, files and failures: a C array that a C and a C++ compiler
 accept and whose bytes are the .tflite, valid C identifiers from any file name, all files or none (existing
 ones never replaced without --overwrite, a full disk leaves nothing), NaN weights refused, any Keras backend,
 and no converter notes on the user's terminal. Tiny generators (base_filters 4): these are cheap."""

@@ -1,4 +1,4 @@
-"""Quantized exports that devices can trust (issues 17, 24): exact pixels in every mode, integer models that
+"""Quantized exports that devices can trust: exact pixels in every mode, integer models that
 keep the generator's levels (16-bit tail), the modes TFLite Micro runs (read from the one mode table), 16x8,
 the Fréchet gate in the digit network's features, one-signature SavedModel, and the upsample generator.
 

@@ -1,4 +1,4 @@
-"""Hostile input, by class of failure (issue 16): data loss, hangs and memory blow-ups, silent bad
+"""Hostile input, by class of failure: data loss, hangs and memory blow-ups, silent bad
 training, self-contradicting workdirs, edited files we own, wrongly typed models, concurrent runs,
 machine faults, and messages that name the flag. One test per class, several cases each; every
 command error must be one line and exit 2 (130 for Ctrl-C), and nothing of the user's may change."""

@@ -58,6 +58,7 @@ def test_a_new_users_first_hour(tmp_path):
     saved = checkpoint_iterations(work)
     assert saved >= 12  # checkpoint_every is 1000: only the Ctrl-C save can have written it
     assert f"interrupted at generator iteration {saved}; saved checkpoint.keras" in stopped.err_lines[0]
+    assert "error" not in stopped.err_lines[0]  # a saved, resumable stop the user asked for is not a failure
 
     resumed = as_process("wgan-train", [*TINY, f"--workdir={work}", f"--generator_iters={saved + 2}"],
                          terminal=True)

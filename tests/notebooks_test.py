@@ -1,4 +1,4 @@
-"""The Colab tutorials (colab/*.ipynb) run top to bottom: GitHub issue 7.
+"""The Colab tutorials (colab/*.ipynb) run top to bottom, as a Colab user runs them.
 
 Each notebook is executed with nbclient in a fresh python3 kernel, in a temporary
 working directory, with WGAN_QUICK=1 (every run shrunk to a smoke test; under ~90 s

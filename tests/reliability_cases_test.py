@@ -1,6 +1,6 @@
-"""Issue 25: the classes of failure of the new surface, one table of cases each closing one input.
+"""The classes of failure of conditional models, the web page and presets: cases each closing one input.
 
-`CASES` are command lines in the format of tests/error_cases.py (docs: /work/notes/error_table.md):
+`CASES` are command lines in the format of tests/error_cases.py (docs/reliability.md):
 exit status, exactly one stderr line `<tool>: error: ...` holding every word, no traceback, every
 file that existed before byte-identical, no temporaries left. `API_CASES` are library calls that
 must raise one exception type with every word in a one-line message, changing no file. `CLASS`
@@ -35,7 +35,7 @@ TRAIN = [f"--{k}={v}" for k, v in TINY.items()] + ["--generator_iters=4"]
 
 
 @dataclasses.dataclass(frozen=True)
-class Case:  # verbatim the format of issue 23's tests/error_cases.py
+class Case:  # the format of tests/error_cases.py, so one reader reads both tables
     id: str
     tool: str
     argv: object

@@ -1,4 +1,4 @@
-"""Reliability (issue 8): writes are atomic, a corrupt image among good ones is skipped, and a SIGKILLed
+"""Reliability: writes are atomic, a corrupt image among good ones is skipped, and a SIGKILLed
 run resumes to the same weights. The bad-input table that lived here is tests/error_cases.py now (run by
 tests/error_contract_test.py), with the other files' one-line-error cases.
 """

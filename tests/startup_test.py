@@ -1,4 +1,4 @@
-"""What a process pays and keeps for importing the library and for asking a command for help (issue 23).
+"""What a process pays and keeps for importing the library and for asking a command for help.
 
 `import wgan_keras` changes nothing in the process (no environment variable, no stderr filter) and
 loads neither Keras nor TensorFlow; `--help` and every flag error of the three commands answer before

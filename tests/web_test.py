@@ -18,8 +18,9 @@ import pytest
 
 from wgan_edge.cli import ConfigError
 from wgan_edge.contract import latent_vectors, philox4x32
-from wgan_edge.png import image_grid
+from wgan_edge.png import encode_png, image_grid
 from wgan_edge.runner import TFLiteGenerator
+from wgan_edge.sample import sample_png
 from wgan_export import lib, tflite, web
 from wgan_export import main as export_main
 from wgan_keras import DCGANGenerator
@@ -227,6 +228,15 @@ def test_conditional_page_draws_the_class_picked(browser, server, conditional_si
         assert agree >= (0.999 if mode == "float32" else 0.995), agree
         assert np.abs(shown.astype(int) - expected).max() <= (0 if mode == "float32" else 1)
     assert np.mean(grids[0] != grids[2]) > 0.05  # the class changes the samples
+    # The status line names the command that draws what the page shows, class included.
+    browser.execute_script("const s = document.getElementById('seed'); s.value = '5';"
+                           "s.dispatchEvent(new Event('change'))")
+    from selenium.webdriver.support.ui import WebDriverWait
+    WebDriverWait(browser, 30, 0.05).until(lambda d: "draws the same grid" in d.find_element("id", "status").text)
+    hint = browser.find_element("id", "status").text
+    assert f"wgan-sample --model {web.MODEL} --num 10 --seed 5 --label 2 draws the same grid" in hint, hint
+    png, _ = sample_png(str(path / web.MODEL), num=10, seed=5, label=2)
+    assert png == encode_png(image_grid(runner(z, 2)["pixels"]))  # the hint's command: the grid compared above
 
 
 @browser_only

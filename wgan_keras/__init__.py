@@ -10,7 +10,7 @@ once. The subpackages `wk.data` and `wk.evaluation` load when first touched.
 import importlib
 import sys
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 # public name -> the module that defines it
 _NAMES = {
@@ -25,6 +25,8 @@ _NAMES = {
     "DCGANGenerator": "wgan_keras.models",
     "MLPCritic": "wgan_keras.models",
     "MLPGenerator": "wgan_keras.models",
+    "pretrained": "wgan_keras.packaged",
+    "sample": "wgan_keras.sampling",
     "critic_iterations_for": "wgan_keras.schedules",
     "WGAN": "wgan_keras.wgan",
 }

@@ -39,7 +39,8 @@ def gradient_penalty(critic, real, fake, alpha=None, seed=None, epsilon=1e-12, t
 
     Args:
         critic: callable mapping a batch of samples to scores of shape (batch, 1).
-        real, fake: batches of the same shape.
+        real: a batch of real samples, float (batch, ...).
+        fake: a batch of generated samples, the shape of `real`.
         alpha: optional tensor of shape (batch,), for tests; drawn if None.
         seed: stateless seed (int32 pair) for alpha; ignored when alpha is given.
         input_gradient: `fn, x -> d sum(fn(x)) / dx`; None takes the Keras backend's

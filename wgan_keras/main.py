@@ -54,8 +54,9 @@ def main(argv=None):
         train(config, flags.workdir)
     except FloatingPointError as e:
         return fail("wgan-train", str(e), code=1)
-    except Interrupted as e:
-        return fail("wgan-train", e.message, code=130)
+    except Interrupted as e:  # a stop the user asked for, saved and resumable: said as such, not as an error
+        print(f"wgan-train: {e.message}", file=sys.stderr)
+        return 130
     return 0
 
 

@@ -18,6 +18,7 @@ import keras
 import numpy as np
 
 from wgan_edge.cli import first_line
+from wgan_edge.contract import latent_vectors
 from wgan_keras import algorithm, classes, cpu, ema
 from wgan_keras import augment as augment_policy
 from wgan_keras.backends import plumbing
@@ -218,6 +219,14 @@ class WGAN(keras.Model):
         iteration, so `steps_per_epoch` counts generator iterations. A final
         partial batch or group is dropped. A conditional WGAN takes (images, labels) batches, or
         arrays `x` (images) and `y` (int class labels); an unconditional one ignores labels.
+
+        Returns:
+            keras.callbacks.History: per epoch, the metrics of the class docstring.
+
+        Raises:
+            ValueError: `y` for an unconditional WGAN, non-finite values in array data, data too short for
+                one generator iteration, or a batch that cannot fit in memory.
+            FloatingPointError: a metric turns NaN or Inf during training (NaNGuard).
         """
         if y is not None and self.num_classes is None:
             raise ValueError("y: a WGAN learns from images alone; pass x only (or build a conditional WGAN "
@@ -278,9 +287,18 @@ class WGAN(keras.Model):
     def generate(self, n, seed=None, batch_size=256, labels=None):
         """`n` samples of `sampling_generator` as a float32 numpy array in its range ([-1, 1] for images).
 
-        `seed` (int) makes the draw reproducible; None advances the model's SeedGenerator.
+        `seed` (int in [0, 2^64)) makes the draw reproducible: z is `wgan_edge.contract.latent_vectors(n,
+        latent_dim, seed)`, the z that `wgan-sample --seed` and the exported web page draw. None advances the
+        model's SeedGenerator (a different z at each call).
         `labels` (conditional WGANs only): one class for all n, or n classes; None: the classes in
         turn (0, 1, ..., num_classes - 1, 0, ...), so every class is drawn equally often.
+
+        Returns:
+            numpy.ndarray: float32 (n, *sample_shape), e.g. (n, 28, 28, 1) in [-1, 1].
+
+        Raises:
+            ValueError: `n` or `batch_size` not a positive integer, bad `labels`, a `seed` outside
+                [0, 2^64), or n samples that cannot fit in the memory left to the process.
         """
         for name, value in (("n", n), ("batch_size", batch_size)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
@@ -288,8 +306,10 @@ class WGAN(keras.Model):
         _check_fits(int(n), self.latent_dim, self.sample_shape)
         seed = int(seed) if isinstance(seed, np.integer) else seed  # Keras takes Python ints only
         labels = self.check_labels(labels, int(n))
-        seed = seed if seed is not None else self.sample_seed_generator
-        z = keras.random.normal((int(n), self.latent_dim), seed=seed)
+        if seed is None:
+            z = keras.random.normal((int(n), self.latent_dim), seed=self.sample_seed_generator)
+        else:  # the portable rule, so wgan-sample --seed and the web page draw this very z
+            z = latent_vectors(int(n), self.latent_dim, seed)
         return generate_images(self.sampling_generator, keras.ops.convert_to_numpy(z), batch_size, labels)
 
     def check_labels(self, labels, n):

@@ -88,12 +88,18 @@ def _bool(text):
     raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
 
 
+def choice_list(choices, separator):
+    """`choices` joined by `separator`, a choice that contains a comma or a space in quotes, so a multi-word
+    choice such as "translation,cutout" reads as one choice, typed as the shell takes it."""
+    return separator.join(f"'{c}'" if any(ch in str(c) for ch in ", ") else str(c) for c in choices)
+
+
 def describe(f, defaults=None):
     """The help line of one field: its meaning, choices, bounds and its one default (`defaults`, e.g. a
     preset's values, replaces the field's own)."""
     meta, text = f.metadata, f.metadata.get("help", "")
     if meta.get("choices") is not None:
-        text += " One of: " + ", ".join(str(c) for c in meta["choices"]) + "."
+        text += " One of: " + choice_list(meta["choices"], ", ") + "."
     elif meta.get("low") is not None or meta.get("high") is not None:
         text += f" Range: [{meta.get('low')}, {meta.get('high')}]."
     if f.default is dataclasses.MISSING:
@@ -137,7 +143,7 @@ def build_parser(prog, description, *config_classes, defaults=None):
             else:
                 group.add_argument(f"--{f.name}", type=kind if kind in (int, float) else str, required=required,
                                    default=None if required else default, help=text,
-                                   metavar="{" + ",".join(map(str, choices)) + "}" if choices is not None
+                                   metavar="{" + choice_list(choices, ",") + "}" if choices is not None
                                    else kind.__name__.upper() if kind in (int, float) else "TEXT")
     return parser
 

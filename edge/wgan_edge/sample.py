@@ -2,6 +2,7 @@
 
     wgan-sample --model g.tflite --num 64 --seed 0 --out grid.png [--overwrite]
     wgan-sample --model g.tflite --label 7 --out sevens.png   # a conditional generator: one class
+    wgan-sample --model mnist --out digits.png               # the digit generator shipped in the package
 
 z is drawn as `wgan_edge.contract.latent_vectors(num, latent_dim, seed)`: the same images on
 every machine for a seed. A conditional generator (a `label` input) draws one row per class unless
@@ -19,6 +20,7 @@ from wgan_edge.atomic import write_bytes
 from wgan_edge.cli import ConfigError, build_parser, check_fields, option, parse, quiet_libraries, run_cli
 from wgan_edge.contract import labels_by_row, latent_vectors
 from wgan_edge.png import encode_png, image_grid
+from wgan_edge.pretrained import NAMES, resolve
 from wgan_edge.runner import TFLiteGenerator
 
 MAX_GRID_BYTES = 256 << 20  # one PNG grid held in memory; far beyond any grid a person looks at
@@ -27,7 +29,8 @@ MAX_GRID_BYTES = 256 << 20  # one PNG grid held in memory; far beyond any grid a
 @dataclasses.dataclass
 class SampleConfig:
     """Settings of wgan-sample."""
-    model: str = option(dataclasses.MISSING, "Generator .tflite file written by wgan-export.")
+    model: str = option(dataclasses.MISSING, "Generator .tflite file written by wgan-export, or the name of one "
+                                             "shipped in the package: " + ", ".join(sorted(NAMES)) + ".")
     out: str = option(dataclasses.MISSING, "PNG file to write.")
     num: Optional[int] = option(None, "Number of samples in the grid.", low=1, high=65536,
                                 default_help="64; a conditional generator: 8 per class")
@@ -126,6 +129,7 @@ def check_model_path(path):
 def main(argv=None):
     (config,) = parse(build_parser("wgan-sample", __doc__, SampleConfig), argv, SampleConfig)
     check_fields(config)
+    config.model = resolve(config.model)
     check_model_path(config.model)
     if os.path.exists(config.out) and not config.overwrite:
         raise ConfigError("out", "exists; pass --overwrite to replace it", config.out)

@@ -282,8 +282,10 @@ function controls(gen, num) {
     history.replaceState(null, "", url);
     $("status").textContent = "sampling...";
     await sample(seed);
+    // The command that draws this very grid: a conditional page shows one class, so the hint names it.
+    const picked = gen.meta.num_classes ? ` --label ${label()}` : "";
     $("status").textContent = `seed ${seed}: ${num} samples in ${page.timings.gridMs.at(-1).toFixed(0)} ms ` +
-      `(wgan-sample --model ${MODEL} --num ${num} --seed ${seed} draws the same grid)`;
+      `(wgan-sample --model ${MODEL} --num ${num} --seed ${seed}${picked} draws the same grid)`;
   }
 
   $("new").onclick = () => {

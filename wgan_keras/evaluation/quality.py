@@ -25,7 +25,9 @@ class QualityEvaluator(keras.callbacks.Callback):
             digit network.
         n: samples per evaluation (the protocol: 1,000 vs the 1,000 reference digits).
         seed: the fixed seed of the samples' z, the same every time.
-        kid_subsets, kid_subset_size: see `kernel_inception_distance` (default: 10 subsets of 500).
+        kid_subsets: KID's subset count (see `kernel_inception_distance`).
+        kid_subset_size: samples per KID subset.
+        writer: a `tf.summary` writer for TensorBoard scalars, or None.
         at: generator iterations to evaluate at besides every `every`-th (e.g. a run's last one).
     """
 

@@ -40,6 +40,12 @@ class DCGANCritic(Network):
             (for `WGAN(lipschitz="sn")`).
         num_classes: None (unconditional: `critic(images)`), or the class count of a projection
             critic (Miyato & Koyama 2018), called as `critic([images, labels])` with int labels (batch,).
+
+    Call: `critic(images)` or `critic([images, labels])` with images (batch, S, S, C) in [-1, 1] ->
+    scores, float32 (batch, 1), no sigmoid.
+
+    Raises:
+        ValueError: an image shape it cannot build, a bad `normalization`, width or `num_classes`.
     """
 
     def __init__(self, image_shape=(28, 28, 1), base_filters=64, normalization=None, spectral_norm=False,

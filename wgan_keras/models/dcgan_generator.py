@@ -42,6 +42,12 @@ class DCGANGenerator(Network):
         num_classes: None (unconditional: `generator(z)`), or the class count of a conditional
             generator, called as `generator([z, labels])` with int labels (batch,): an embedding of the
             label is joined to z before the first Dense.
+
+    Call: `generator(z)` or `generator([z, labels])` with z float32 (batch, latent_dim) -> images
+    (batch, S, S, C) in [-1, 1] (float32, or the dtype policy's compute dtype).
+
+    Raises:
+        ValueError: an image shape or width it cannot build, a bad `upsample` or `num_classes`.
     """
 
     def __init__(self, latent_dim=128, image_shape=(28, 28, 1), base_filters=64, batch_norm=True,
