@@ -17,9 +17,10 @@ import sys
 import warnings
 from typing import Optional
 
-from wgan_edge.atomic import atomic_path, interruptible, remove_stale, write_files
+from wgan_edge.atomic import atomic_path, interrupted_message, interruptible, remove_stale, write_files
 from wgan_edge.cli import ConfigError, build_parser, check_fields, option, parse, quiet_libraries, run_cli
 from wgan_edge.contract import latent_vectors
+from wgan_export import owned
 from wgan_export.modes import BY_NAME, FORMATS, NAMES, help_text
 from wgan_keras.choices import check_keras_backend
 
@@ -84,18 +85,12 @@ def _check(config):
     paths = destinations(config)
     if len({os.path.abspath(p) for p in paths}) < len(paths):
         raise ConfigError("out", "collides with its own metadata or C files; name it <stem>.tflite", config.out)
-    for path in paths:
-        if os.path.exists(path) and not config.overwrite:
-            what = "exists" if path == config.out else f"would replace {path}"
-            raise ConfigError("out", f"{what}; pass --overwrite to replace it", config.out)
+    owned.check(config)  # every destination, before anything is converted: all files or none
 
 
 def destinations(config):
     """Every path the export writes: --out, and beside a .tflite its metadata and, with --c_array, the C array."""
-    if config.format != "tflite":
-        return [config.out]
-    stem = os.path.splitext(config.out)[0]
-    return [config.out, stem + ".json"] + ([stem + ".cc", stem + ".h"] if config.c_array else [])
+    return [path for path, _ in owned.kinds(config)]
 
 
 def measure(config, generator, z, reference, outputs, model=None):
@@ -261,7 +256,7 @@ def _tensorflow_backend():
 
 def run(argv=None):
     """Console entry point: bad input -> one line on stderr, exit status 2."""
-    run_cli("wgan-export", main, argv, interrupted="interrupted; nothing was written")
+    run_cli("wgan-export", main, argv, interrupted=interrupted_message())  # what the disk holds
 
 
 if __name__ == "__main__":

@@ -89,6 +89,36 @@ def E(*flags):
     return (*flags, "--fidelity_samples", "2")
 
 
+def in_the_way(name, shape, *flags):
+    """wgan-export argv with --overwrite whose destination `name` is something of the user's: "file" (their
+    bytes), "folder" (holding their notes) or "link" (a symbolic link to their file). Refused whatever the
+    shape, before anything is written: --overwrite replaces only what wgan-export wrote."""
+    def argv(tmp, a):
+        target = tmp / name
+        (tmp / "mine.txt").write_bytes(b"the user's own")
+        if shape == "file":
+            target.write_bytes(b"the user's own")
+        elif shape == "folder":
+            target.mkdir()
+            (target / "notes.txt").write_bytes(b"the user's own")
+        else:
+            target.symlink_to(tmp / "mine.txt")
+        return _fill(E("--checkpoint={checkpoint}", "--overwrite", *flags), tmp, a)
+    return argv
+
+
+OUT_G = "--out={tmp}/g.tflite"
+# Every output wgan-export writes: (case name, the file or folder in the way, flags, it is a folder).
+OUTPUTS = [("tflite", "g.tflite", (OUT_G,), False),
+           ("json", "g.json", (OUT_G,), False),
+           ("cc", "g.cc", (OUT_G, "--quantize=full_int8", "--c_array"), False),
+           ("h", "g.h", (OUT_G, "--quantize=full_int8", "--c_array"), False),
+           ("saved-model", "sm", ("--out={tmp}/sm", "--format=saved_model"), True),
+           ("web", "site", ("--out={tmp}/site", "--format=web"), True)]
+IN_THE_WAY = {("file", False): "is not a", ("file", True): "is a file, where a folder goes",
+              ("folder", False): "is a folder, where a file goes", ("folder", True): "holds notes.txt",
+              ("link", False): "is a symbolic link", ("link", True): "is a symbolic link"}
+
 PNG = encode_png(np.zeros((8, 8, 1), np.uint8))
 OUT = "--out={tmp}/x.tflite"
 GRID = "--out={tmp}/x.png"
@@ -180,8 +210,10 @@ CASES = [
          ("batch_size",)),
     Case("export-batch-not-int", "wgan-export", E("--checkpoint={checkpoint}", "--batch_size=two", OUT),
          ("batch_size",)),
-    Case("export-out-exists", "wgan-export", E("--checkpoint={checkpoint}", "--out={regular_file}"),
+    Case("export-out-exists", "wgan-export", E("--checkpoint={checkpoint}", "--out={tflite}"),
          ("exists", "--overwrite")),
+    Case("export-out-users-file", "wgan-export", E("--checkpoint={checkpoint}", "--out={regular_file}"),
+         ("file.txt", "is not a .tflite", "replaces only what it wrote")),
     Case("export-out-under-a-file", "wgan-export", E("--checkpoint={checkpoint}", "--out={regular_file}/g.tflite"),
          ("file.txt",)),
     Case("export-keras-backend-unknown", "wgan-export", E("--checkpoint={checkpoint}", OUT), ("KERAS_BACKEND='jaxx'",),
@@ -191,6 +223,15 @@ CASES = [
     Case("export-saved-model-enospc", "wgan-export",
          E("--checkpoint={checkpoint}", "--format=saved_model", "--out={saved_model}", "--overwrite"),
          ("No space left on device",), patch=enospc_in_saved_model),
+    # --overwrite never replaces what wgan-export did not write, nor the folder the user works in
+    *[Case(f"export-overwrite-{output}-{shape}", "wgan-export", in_the_way(name, shape, *flags),
+           (name, IN_THE_WAY[shape, folder], "replaces only what it wrote"))
+      for output, name, flags, folder in OUTPUTS for shape in ("file", "folder", "link")],
+    Case("export-overwrite-checkpoint-folder", "wgan-export",
+         E("--checkpoint={checkpoint}", "--format=web", "--out={run}", "--overwrite"), ("holds the checkpoint",)),
+    Case("export-overwrite-above-checkpoint", "wgan-export",
+         E("--checkpoint={checkpoint}", "--format=saved_model", "--out={root}", "--overwrite"),
+         ("holds the checkpoint",)),
     # ---- wgan-sample (LiteRT parses the hostile bytes; one case as a real process)
     Case("sample-truncated-tflite", "wgan-sample", ("--model={truncated_tflite}", GRID), ("cannot load",)),
     Case("sample-random-tflite", "wgan-sample", ("--model={random_tflite}", GRID), ("cannot load",), process=True),
