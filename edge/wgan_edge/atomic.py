@@ -22,7 +22,8 @@ import threading
 PREFIX = ".wgan-keras-tmp-"
 OWNER = ".wgan-keras-owner"  # the owner file of the older layout (wgan-keras <= 0.2), still recognised
 _TAG = re.compile(r"-p(\d+)h([0-9a-f]{8})-[^-]*$")  # "-p<pid>h<host hash>-<mkdtemp's random part>"
-_signals = {"active": False, "got": []}
+_signals = {"active": False, "got": [], "critical": False}
+_published = []  # every path this process has put in place, in order (`interrupted_message` reads it)
 
 
 def _host():
@@ -89,6 +90,8 @@ def interruptible():
 
     def handler(signum, frame):
         _signals["got"].append(signum)
+        if _signals["critical"]:  # files are being put in place: they all are, or none, before it is raised
+            return
         # Raised at once in our own code; inside a library (TensorFlow's converter) only at our next
         # check, since an exception thrown into its C++ calls can surface as SystemError with a
         # traceback. A second signal raises at once wherever it lands.
@@ -129,6 +132,30 @@ def temp_folder(name, parent=None):
             shutil.rmtree(path, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def _uninterrupted():
+    """While files are renamed into place (and old ones out of the way), a SIGINT or SIGTERM is only
+    recorded: raised in the middle it would leave a half-replaced set, or a report of a state that the
+    disk does not hold. It is raised at the next check, after the block."""
+    before = _signals["critical"]
+    _signals["critical"] = True
+    try:
+        yield
+    finally:
+        _signals["critical"] = before
+
+
+def interrupted_message():
+    """A callable for a command's Ctrl-C/SIGTERM line (`wgan_edge.cli.run_cli`): what this process
+    published after this call, read from the disk's side of things when it is called."""
+    start = len(_published)
+
+    def message():
+        done = _published[start:]
+        return f"interrupted after writing {', '.join(done)} in full" if done else "interrupted; nothing was written"
+    return message
+
+
 def check_interrupted():
     """Raises KeyboardInterrupt if SIGINT or SIGTERM came during `interruptible` (a deferred one)."""
     if _signals["got"]:
@@ -143,7 +170,12 @@ def _publish(tmp, path, overwrite):
         if overwrite and os.path.isdir(path) and os.listdir(path):  # cannot rename over a non-empty folder
             old = tempfile.mkdtemp(prefix=PREFIX + "old-", dir=os.path.dirname(path))
             os.rename(path, os.path.join(old, "previous"))
-            os.rename(tmp, path)
+            try:
+                os.rename(tmp, path)
+            except BaseException:
+                os.rename(os.path.join(old, "previous"), path)  # the old folder back where it was
+                os.rmdir(old)
+                raise
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.rename(tmp, path)
@@ -183,10 +215,13 @@ def atomic_path(path, overwrite=True):
         if not os.path.exists(tmp):
             raise OSError(f"nothing was written for {path}")
         _fsync(tmp)
-        _publish(tmp, path, overwrite)
-        _fsync_dir(parent)
+        with _uninterrupted():
+            _publish(tmp, path, overwrite)
+            _record([path])
+            _fsync_dir(parent)
     finally:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
+        with _uninterrupted():
+            shutil.rmtree(tmp_dir, ignore_errors=True)
 
 
 def write_bytes(path, data, overwrite=True):
@@ -202,8 +237,9 @@ def write_files(files, overwrite=False):
 
     Every destination is checked before anything is written (without `overwrite`, one that exists refuses
     the lot); all bytes go to one temporary folder first, so a full disk fails there with no destination
-    touched; then each is renamed into place, and if one of those fails the ones this call created are
-    removed again. Returns the paths."""
+    touched; then each is renamed into place (with `overwrite`, the file it replaces moved aside first),
+    and if one of those fails the ones this call put in place are removed and the old ones moved back.
+    Returns the paths."""
     paths = [os.path.abspath(p) for p in files]
     parent = os.path.dirname(paths[0])
     if any(os.path.dirname(p) != parent for p in paths) or len(set(paths)) < len(paths):
@@ -213,27 +249,45 @@ def write_files(files, overwrite=False):
             raise FileExistsError(errno.EEXIST, f"{path} exists; pass overwrite to replace it")
     os.makedirs(parent, exist_ok=True)
     tmp_dir = _make_temp_dir(parent, os.path.basename(paths[0]))
-    created = []
     try:
         temps = [os.path.join(tmp_dir, f"{i}-{os.path.basename(p)}") for i, p in enumerate(paths)]
         for tmp, data in zip(temps, files.values()):
             with open(tmp, "wb") as f:
                 f.write(data)
             _fsync(tmp)
-        for tmp, path in zip(temps, paths):
-            existed = os.path.exists(path)
+        with _uninterrupted():
+            _publish_all(temps, paths, tmp_dir, overwrite)
+            _record(paths)
+            _fsync_dir(parent)
+    finally:
+        with _uninterrupted():
+            shutil.rmtree(tmp_dir, ignore_errors=True)
+    return paths
+
+
+def _record(paths):
+    # a file put into one of our temporary folders (a page being assembled) is not yet the user's
+    _published.extend(p for p in paths if PREFIX not in p)
+
+
+def _publish_all(temps, paths, tmp_dir, overwrite):
+    """Renames each temporary onto its path; on a failure puts every path back as it was."""
+    created, aside = [], {}
+    try:
+        for i, (tmp, path) in enumerate(zip(temps, paths)):
+            if overwrite and os.path.lexists(path):
+                aside[path] = os.path.join(tmp_dir, f"previous-{i}")
+                os.rename(path, aside[path])
             _publish(tmp, path, overwrite)
-            if not existed:
-                created.append(path)
-        _fsync_dir(parent)
+            created.append(path)
     except BaseException:
         for path in created:  # this call made them: take them back, so a failure leaves no partial set
             with contextlib.suppress(OSError):
                 os.remove(path)
+        for path, previous in aside.items():
+            with contextlib.suppress(OSError):
+                os.rename(previous, path)
         raise
-    finally:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-    return paths
 
 
 def _fsync(root):

@@ -15,7 +15,7 @@ from typing import Optional
 
 import numpy as np
 
-from wgan_edge.atomic import write_bytes
+from wgan_edge.atomic import interrupted_message, write_bytes
 from wgan_edge.cli import ConfigError, build_parser, check_fields, option, parse, quiet_libraries, run_cli
 from wgan_edge.contract import labels_by_row, latent_vectors
 from wgan_edge.png import encode_png, image_grid
@@ -138,7 +138,7 @@ def main(argv=None):
 def run(argv=None):
     """Console entry point: bad input -> one line on stderr, exit status 2."""
     quiet_libraries()  # LiteRT's "Created TensorFlow Lite XNNPACK delegate" note
-    run_cli("wgan-sample", main, argv, interrupted="interrupted; nothing was written")
+    run_cli("wgan-sample", main, argv, interrupted=interrupted_message())  # what the disk holds
 
 
 if __name__ == "__main__":
