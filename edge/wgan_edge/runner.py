@@ -29,6 +29,17 @@ def _check_tensor(name, details, allowed):
                           f"scale ({scale})")
 
 
+def _check_quantization(interpreter):
+    """Every quantized tensor needs finite, non-negative scales: LiteRT prepares a NaN output scale into a
+    SIGSEGV inside allocate_tensors (no handler runs), so this is read from the model before that."""
+    for details in interpreter.get_tensor_details():
+        scales = np.asarray(details.get("quantization_parameters", {}).get("scales", ()), np.float64)
+        if scales.size and not (np.all(np.isfinite(scales)) and np.all(scales >= 0)):
+            bad = scales[~(np.isfinite(scales) & (scales >= 0))][0]
+            raise RunnerError(f"the model's tensor '{details['name']}' has an unusable quantization scale ({bad}); "
+                              f"the .tflite is damaged or was edited: export it again")
+
+
 def _interpreter(num_threads, delegates, kwargs):
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
     resolver = OpResolverType.AUTO if delegates else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
@@ -63,6 +74,7 @@ class TFLiteGenerator:
         if SIGNATURE not in signatures:
             raise RunnerError(f"the model has no '{SIGNATURE}' signature (signatures: {sorted(signatures)}); "
                               f"export it with wgan-export")
+        _check_quantization(self.interpreter)  # before any kernel is prepared
         if not _xnnpack_safe(self.interpreter.get_input_details()):  # before XNNPACK ever sees it
             self.delegated = False
             self.interpreter = _interpreter(num_threads, False, kwargs)
