@@ -14,6 +14,8 @@ generator_keras, dense_keras, lambda_keras, tflite, truncated_tflite, random_tfl
 saved_model, random_saved_model, regular_file, root). /work/notes/error_table.md describes the format.
 """
 import dataclasses
+import json
+import os
 import shutil
 
 import numpy as np
@@ -118,6 +120,19 @@ OUTPUTS = [("tflite", "g.tflite", (OUT_G,), False),
 IN_THE_WAY = {("file", False): "is not a", ("file", True): "is a file, where a folder goes",
               ("folder", False): "is a folder, where a file goes", ("folder", True): "holds notes.txt",
               ("link", False): "is a symbolic link", ("link", True): "is a symbolic link"}
+
+def beside(meta):
+    """wgan-sample argv on a copy of the tiny .tflite with its <stem>.json: the true metadata edited by `meta`
+    (a function of its dict), or "fifo" (a named pipe)."""
+    def argv(tmp, a):
+        shutil.copy(a["tflite"], tmp / "g.tflite")
+        if meta == "fifo":
+            os.mkfifo(tmp / "g.json")
+        else:
+            (tmp / "g.json").write_text(json.dumps(meta(json.loads(a["metadata"].read_text()))))
+        return [f"--model={tmp / 'g.tflite'}", f"--out={tmp / 'x.png'}"]
+    return argv
+
 
 PNG = encode_png(np.zeros((8, 8, 1), np.uint8))
 OUT = "--out={tmp}/x.tflite"
@@ -248,5 +263,14 @@ CASES = [
     Case("sample-num-expression", "wgan-sample", ("--model={tflite}", "--num", "10**9", GRID), ("num",)),
     Case("sample-columns-negative", "wgan-sample", ("--model={tflite}", "--columns=-1", GRID), ("columns",)),
     Case("sample-out-exists", "wgan-sample", ("--model={tflite}", "--out={regular_file}"), ("exists",)),
+    Case("sample-nan-output-scale", "wgan-sample", ("--model={nan_scale_tflite}", GRID),
+         ("quantization scale (nan)", "export it again"), process=True),  # was a SIGSEGV in allocate_tensors
+    Case("sample-metadata-fifo", "wgan-sample", beside("fifo"), ("g.json", "not a regular file"), process=True),
+    Case("sample-metadata-other-latent", "wgan-sample", beside(lambda m: {**m, "latent_dim": 2 * m["latent_dim"]}),
+         ("g.json", "does not match the model", "latent_dim 16 there, 8 in the model")),
+    Case("sample-metadata-says-conditional", "wgan-sample", beside(lambda m: {**m, "num_classes": 10}),
+         ("g.json", "does not match the model", "conditional")),
+    Case("sample-metadata-10-to-the-12-classes", "wgan-sample", beside(lambda m: {**m, "num_classes": 10**12}),
+         ("g.json", "num_classes=1000000000000")),
     Case("sample-out-under-a-file", "wgan-sample", ("--model={tflite}", "--out={regular_file}/x.png"), ("file.txt",)),
 ]

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from commands import as_process, in_process, leftovers, snapshot, user_env
 from error_cases import CASES, TINY
+from error_faults import nan_output_scales
 
 from wgan_export import lib, tflite
 from wgan_keras.config import TrainConfig
@@ -37,6 +38,9 @@ def assets(tmp_path_factory):
     model = tflite.convert(gan.generator, "float32", batch_size=2)
     a["tflite"] = _write(root / "g.tflite", model)
     a["truncated_tflite"] = _write(root / "truncated.tflite", model[:len(model) // 2])
+    a["metadata"] = _write(root / "metadata.json", json.dumps(lib.metadata(gan.generator, 2)).encode())
+    a["nan_scale_tflite"] = _write(root / "nan_scale.tflite",
+                                   nan_output_scales(tflite.convert(gan.generator, "full_int8")))
     a["random_tflite"] = _write(root / "random.tflite", np.random.default_rng(1).bytes(len(model)))
     a["empty_tflite"] = _write(root / "empty.tflite", b"")
     a["saved_model"] = root / "sm"

@@ -68,3 +68,18 @@ def enospc_in_saved_model(mp):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), path)
     mp.setattr(lib, "write_saved_model", write)
 
+
+
+def nan_output_scales(model_bytes):
+    """A .tflite whose output tensors' quantization scales are NaN (a damaged or hand-edited file)."""
+    import flatbuffers
+    from tensorflow.lite.python import schema_py_generated as schema
+    model = schema.ModelT.InitFromPackedBuf(bytearray(model_bytes), 0)
+    graph = model.subgraphs[0]
+    for index in graph.outputs:
+        quantization = graph.tensors[index].quantization
+        if quantization is not None and quantization.scale is not None and len(quantization.scale):
+            quantization.scale = [float("nan")]
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
