@@ -19,7 +19,7 @@ import os
 import shutil
 
 import numpy as np
-from error_faults import data, enospc_in_saved_model, enospc_in_write_bytes, enospc_on_checkpoint, nan_batches
+from error_faults import data, enospc_in_saved_model, enospc_in_write_bytes, enospc_on_checkpoint, nan_batches, offline
 
 from wgan_edge.png import encode_png
 
@@ -121,6 +121,24 @@ IN_THE_WAY = {("file", False): "is not a", ("file", True): "is a file, where a f
               ("folder", False): "is a folder, where a file goes", ("folder", True): "holds notes.txt",
               ("link", False): "is a symbolic link", ("link", True): "is a symbolic link"}
 
+def renamed_class(before, after):
+    """wgan-train argv resuming a conditional --images run (its config.json and classes.json, no checkpoint yet)
+    on class folders now named `after`: a renamed folder shifts the labels."""
+    def argv(tmp, a):
+        from wgan_keras.main import configs
+        for name in after:
+            (tmp / "pics" / name).mkdir(parents=True)
+            for i in range(4):
+                (tmp / "pics" / name / f"{i}.png").write_bytes(PNG)
+        flags = T(f"--images={tmp / 'pics'}", "--conditional", "--image_size=28", "--batch_size=2",
+                  "--n_critic=1")(tmp, a)
+        (tmp / "w").mkdir()
+        (tmp / "w" / "config.json").write_text(json.dumps(configs(flags)[1].to_dict()))
+        (tmp / "w" / "classes.json").write_text(json.dumps({"classes": list(before)}))
+        return flags
+    return argv
+
+
 def beside(meta):
     """wgan-sample argv on a copy of the tiny .tflite with its <stem>.json: the true metadata edited by `meta`
     (a function of its dict), or "fifo" (a named pipe)."""
@@ -169,6 +187,8 @@ CASES = [
     Case("train-workdir-empty", "wgan-train", T("--workdir="), ("--workdir",)),
     Case("train-keras-backend-unknown", "wgan-train", T(), ("KERAS_BACKEND='jaxx'", "jax"),
          env={"KERAS_BACKEND": "jaxx"}),
+    Case("train-download-offline", "wgan-train", T("--dataset=mnist", "--download", "--data_dir={tmp}/tfds"),
+         ("--download=True", "storage.googleapis.com", "offline"), patch=offline),  # TFDS retried for minutes
     # ---- bad data: rank, shape, dtype, NaN/Inf, empty (injected as a custom loader's array)
     Case("data-rank-3", "wgan-train", T(), ("shape (5, 28, 28)",), patch=data(np.zeros((5, 28, 28), np.uint8))),
     Case("data-rank-1", "wgan-train", T(), ("shape (5,)",), patch=data(np.zeros(5, np.float32))),
@@ -197,6 +217,10 @@ CASES = [
     # a flag the run's networks would ignore is refused before the workdir is compared (config.APPLIES)
     Case("workdir-mlp-with-dcgan-width", "wgan-train", on_copy("--architecture=mlp"),
          ("--base_filters=8", "does not apply to --architecture mlp")),
+    Case("workdir-class-folder-renamed", "wgan-train", renamed_class(["cat", "dog"], ["dog", "puppy"]),
+         ("label 0 was 'cat', now 'dog'", "new --workdir")),
+    Case("workdir-class-folder-added", "wgan-train", renamed_class(["cat", "dog"], ["cat", "dog", "emu"]),
+         ("2 classes", "has 3", "label 2 was no class, now 'emu'")),
     # ---- broken checkpoints in the workdir (resume)
     Case("ckpt-truncated", "wgan-train", on_copy(checkpoint=lambda a: a["truncated_keras"].read_bytes()),
          ("cannot be loaded",)),

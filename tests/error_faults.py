@@ -83,3 +83,14 @@ def nan_output_scales(model_bytes):
     builder = flatbuffers.Builder(1024)
     builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
     return bytes(builder.Output())
+
+
+def offline(mp):
+    """A machine without a network: name resolution fails (no proxy set)."""
+    import socket
+
+    def unreachable(address, *args, **kwargs):
+        raise socket.gaierror(-2, "Name or service not known")
+    mp.setattr(socket, "create_connection", unreachable)
+    for name in ("https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        mp.delenv(name, raising=False)

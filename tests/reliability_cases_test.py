@@ -284,6 +284,11 @@ API_CASES = [
     ApiCase("download-offline", _download, ValueError, ("could not be downloaded", "ConnectionError", "offline")),
     ApiCase("config-flag-not-applying", lambda tmp, a: TrainConfig(dataset="ring8", upsample="resize").validate(),
             ValueError, ("upsample", "2-D toy")),
+    ApiCase("wgan-conditional-generator-plain-critic", lambda tmp, a: _wgan_of(
+        keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(1)]), 10),
+        ValueError, ("10 classes", "Sequential", "takes no labels")),
+    ApiCase("wgan-augment-not-a-policy", lambda tmp, a: _wgan_of(None, None, augment=["cutout", "translation"]),
+            ValueError, ("augment=", "cutout,translation", "translation,cutout")),
     ApiCase("runner-infinite-z-scale", lambda tmp, a: _runner(_edited_tflite(tmp, scale=float("inf"))), ValueError,
             ("z", "quantization scale")),
 ]
@@ -291,7 +296,14 @@ CLASS.update({"fit-unbatched-dataset": "messages", "fit-array-without-channels":
               "generate-batch-size-0": "messages", "generate-batch-size-float": "messages",
               "generate-10-to-the-10": "memory", "features-truncated": "messages", "features-not-there": "messages",
               "download-offline": "downloads", "config-flag-not-applying": "flags that do nothing",
-              "runner-infinite-z-scale": "tracebacks"})
+              "runner-infinite-z-scale": "tracebacks", "wgan-conditional-generator-plain-critic": "silent harm",
+              "wgan-augment-not-a-policy": "messages"})
+
+
+def _wgan_of(critic, num_classes, **kwargs):
+    import wgan_keras as wk
+    generator = wk.DCGANGenerator(8, (28, 28, 1), base_filters=4, num_classes=num_classes)
+    return wk.WGAN(critic or wk.DCGANCritic((28, 28, 1), base_filters=4), generator, **kwargs)
 
 
 @pytest.mark.parametrize("case", API_CASES, ids=[c.id for c in API_CASES])
@@ -348,6 +360,12 @@ def test_z_quantization_xnnpack_refuses_still_samples(tmp_path, edit):
                         str(out)], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
     assert Image.open(out).size[0] > 28
+
+
+def test_augment_as_a_list_of_transforms_is_its_policy():
+    """legitimate input: augment=['translation', 'cutout'] (was TypeError: unhashable type: 'list')."""
+    assert _wgan_of(None, None, augment=["translation", "cutout"]).augment == "translation,cutout"
+    assert _wgan_of(None, None, augment=()).augment is None
 
 
 def test_numpy_scalars_are_numbers_everywhere(assets):
