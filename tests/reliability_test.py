@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from commands import in_process, leftovers
-from error_cases import TRAIN_ARGS
 from error_faults import enospc_in_write_bytes
+from error_inputs import TRAIN_ARGS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
