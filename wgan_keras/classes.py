@@ -9,7 +9,7 @@ def find_num_classes(generator, critic, num_classes=None):
     if num_classes is not None and (isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer))
                                     or num_classes < 2):
         raise ValueError(f"num_classes must be None or an integer >= 2, got num_classes={num_classes!r}")
-    if num_classes is not None and not takes_labels(critic):
+    if num_classes is not None and not hasattr(critic, "num_classes") and not takes_labels(critic):
         raise ValueError(f"num_classes: the generator is for {num_classes} classes but the critic "
                          f"({type(critic).__name__}) takes no labels, so it would judge every class alike; build it "
                          f"with num_classes={num_classes} (e.g. DCGANCritic(..., num_classes={num_classes}))")
@@ -21,10 +21,8 @@ def find_num_classes(generator, critic, num_classes=None):
 
 
 def takes_labels(critic):
-    """False for a critic that provably takes one input (a Sequential, a functional model of one input, no
-    num_classes of its own): it cannot see the labels. A subclassed critic without num_classes is trusted."""
-    if getattr(critic, "num_classes", None) is not None:
-        return True
+    """False for a critic of no num_classes of its own that provably takes one input (a Sequential, a
+    functional model of one input): it cannot see the labels. A subclassed critic is trusted."""
     import keras
     if isinstance(critic, keras.Sequential):
         return False
