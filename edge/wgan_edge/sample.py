@@ -59,7 +59,7 @@ MAX_METADATA = 16 << 20  # a metadata file we wrote is a few KiB
 
 def read_num_classes(model, generator):
     """The class count the model's metadata (<stem>.json beside a .tflite path) states, once that metadata is
-    checked against the model itself (latent size, batch, image shape, conditional or not); None when there
+    checked against the model itself (latent size, batch, image shape, its classes); None when there
     is no such file or it states none. ConfigError when it cannot be read or describes another model."""
     if not isinstance(model, (str, os.PathLike)):
         return None
@@ -94,6 +94,8 @@ def _metadata_differences(values, generator):
             "batch_size": generator.batch_size, "conditional": generator.conditional}
     theirs = {k: values[k] for k in ("latent_dim", "image_shape", "batch_size") if k in values}
     theirs["conditional"] = values.get("num_classes") is not None
+    if generator.conditional and generator.num_classes is not None and theirs["conditional"]:
+        ours["num_classes"], theirs["num_classes"] = generator.num_classes, values["num_classes"]
     return [(k, v, ours[k]) for k, v in theirs.items() if v != ours[k]]
 
 
