@@ -71,19 +71,26 @@ def enospc_in_saved_model(mp):
 
 
 
-def nan_output_scales(model_bytes):
-    """A .tflite whose output tensors' quantization scales are NaN (a damaged or hand-edited file)."""
+def edit_quantization(model_bytes, which, scale=None, zero_point=None):
+    """A .tflite whose quantized `which` ("inputs" or "outputs") tensors get `scale` and/or `zero_point`: a
+    damaged, hand-edited or foreign file."""
     import flatbuffers
     from tensorflow.lite.python import schema_py_generated as schema
     model = schema.ModelT.InitFromPackedBuf(bytearray(model_bytes), 0)
     graph = model.subgraphs[0]
-    for index in graph.outputs:
+    for index in getattr(graph, which):
         quantization = graph.tensors[index].quantization
         if quantization is not None and quantization.scale is not None and len(quantization.scale):
-            quantization.scale = [float("nan")]
+            quantization.scale = quantization.scale if scale is None else [scale]
+            quantization.zeroPoint = quantization.zeroPoint if zero_point is None else [zero_point]
     builder = flatbuffers.Builder(1024)
     builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
     return bytes(builder.Output())
+
+
+def nan_output_scales(model_bytes):
+    """A .tflite whose output tensors' quantization scales are NaN."""
+    return edit_quantization(model_bytes, "outputs", scale=float("nan"))
 
 
 def offline(mp):

@@ -108,15 +108,16 @@ def renamed_class(before, after):
     return argv
 
 
-def beside(meta):
-    """wgan-sample argv on a copy of the tiny .tflite with its <stem>.json: the true metadata edited by `meta`
-    (a function of its dict), or "fifo" (a named pipe)."""
+def beside(meta, model="tflite"):
+    """wgan-sample argv on a copy of the tiny .tflite (`model`: an asset, with its metadata asset "<model>_json")
+    beside its <stem>.json: the true metadata edited by `meta` (a function of its dict), or "fifo" (a named
+    pipe)."""
     def argv(tmp, a):
-        shutil.copy(a["tflite"], tmp / "g.tflite")
+        shutil.copy(a[model], tmp / "g.tflite")
         if meta == "fifo":
             os.mkfifo(tmp / "g.json")
         else:
-            (tmp / "g.json").write_text(json.dumps(meta(json.loads(a["metadata"].read_text()))))
+            (tmp / "g.json").write_text(json.dumps(meta(json.loads(a[model + "_json"].read_text()))))
         return [f"--model={tmp / 'g.tflite'}", f"--out={tmp / 'x.png'}"]
     return argv
 

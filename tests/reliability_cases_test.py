@@ -20,6 +20,7 @@ import pytest
 import tensorflow as tf
 from commands import leftovers, snapshot
 from error_assets import ema_run
+from error_faults import edit_quantization
 from error_inputs import EMA_TINY as TINY
 from PIL import Image
 
@@ -165,20 +166,12 @@ _INT8_IO = {}
 def _edited_tflite(tmp, scale=None, zero_point=None):
     """An int8-z export of a tiny generator whose z quantization is edited (as a hand-tuned or foreign
     converter may leave it): a zero point of 200 or a huge scale makes XNNPACK refuse to prepare."""
-    import flatbuffers
-    from tensorflow.lite.python import schema_py_generated as schema
     if not _INT8_IO:
         from wgan_export import tflite
         from wgan_keras.models import DCGANGenerator
         _INT8_IO["bytes"] = tflite.convert(DCGANGenerator(4, (28, 28, 1), base_filters=4), "int8", int8_io=True)
-    model = schema.ModelT.InitFromPackedBuf(bytearray(_INT8_IO["bytes"]), 0)
-    z = model.subgraphs[0].tensors[model.subgraphs[0].inputs[0]]
-    z.quantization.scale = [scale] if scale is not None else z.quantization.scale
-    z.quantization.zeroPoint = [zero_point] if zero_point is not None else z.quantization.zeroPoint
-    builder = flatbuffers.Builder(1024)
-    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
     path = tmp / "edited.tflite"
-    path.write_bytes(bytes(builder.Output()))
+    path.write_bytes(edit_quantization(_INT8_IO["bytes"], "inputs", scale=scale, zero_point=zero_point))
     return path
 
 

@@ -1,7 +1,5 @@
-"""Reliability (issue 8): writes are atomic, a corrupt image among good ones is skipped, and a SIGKILLed
-run resumes to the same weights. The bad-input table that lived here is tests/error_cases.py now (run by
-tests/error_contract_test.py), with the other files' one-line-error cases.
-"""
+"""Reliability beyond the error table (tests/error_cases.py): writes are atomic, a corrupt image among good
+ones is skipped, and a SIGKILLed run resumes to the same weights."""
 import errno
 import importlib.util
 import json
