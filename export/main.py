@@ -55,7 +55,8 @@ class ExportConfig:
                                   "TFLite Micro project compiles in, with the tensor-arena size.")
     c_name: Optional[str] = option(None, "--c_array: the array's C identifier; default g_<out stem> with every "
                                          "character that is not an ASCII letter or digit as _.")
-    overwrite: bool = option(False, "Replace an existing --out (and its .json/.cc/.h).")
+    overwrite: bool = option(False, "Replace an existing --out (and its .json/.cc/.h) that wgan-export wrote; "
+                                    "anything else in the way is refused.")
 
 
 def _check(config):
