@@ -243,6 +243,11 @@ CASES = [
     *[Case(f"export-overwrite-{output}-{shape}", "wgan-export", in_the_way(name, shape, *flags),
            (name, IN_THE_WAY[shape, folder], "replaces only what it wrote"))
       for output, name, flags, folder in OUTPUTS for shape in ("file", "folder", "link")],
+    Case("export-overwrite-the-checkpoint", "wgan-export", E("--checkpoint={checkpoint}", "--out={checkpoint}",
+                                                             "--overwrite"), ("checkpoint.keras", "is not a .tflite")),
+    Case("export-overwrite-the-runs-config", "wgan-export",  # <stem>.json of --out run/config.tflite
+         E("--checkpoint={checkpoint}", "--out={run}/config.tflite", "--overwrite"),
+         ("config.json", "is not a model metadata file")),
     Case("export-overwrite-checkpoint-folder", "wgan-export",
          E("--checkpoint={checkpoint}", "--format=web", "--out={run}", "--overwrite"), ("holds the checkpoint",)),
     Case("export-overwrite-above-checkpoint", "wgan-export",
