@@ -8,6 +8,7 @@ the older layout, with an owner file inside), never a user's own `.tmp-...` entr
 gives a scratch folder (TMPDIR) on the same terms; `interruptible` turns SIGINT and SIGTERM into
 KeyboardInterrupt so that every temporary is removed on those signals too.
 """
+import collections
 import contextlib
 import errno
 import hashlib
@@ -23,7 +24,9 @@ PREFIX = ".wgan-keras-tmp-"
 OWNER = ".wgan-keras-owner"  # the owner file of the older layout (wgan-keras <= 0.2), still recognised
 _TAG = re.compile(r"-p(\d+)h([0-9a-f]{8})-[^-]*$")  # "-p<pid>h<host hash>-<mkdtemp's random part>"
 _signals = {"active": False, "got": [], "critical": False}
-_published = []  # every path this process has put in place, in order (`interrupted_message` reads it)
+# The paths this process put in place last, and how many in all (`interrupted_message` reads them; bounded,
+# since a long training run publishes a checkpoint, a grid and a config many thousand times)
+_published = {"last": collections.deque(maxlen=64), "count": 0}
 
 
 def _host():
@@ -148,10 +151,11 @@ def _uninterrupted():
 def interrupted_message():
     """A callable for a command's Ctrl-C/SIGTERM line (`wgan_edge.cli.run_cli`): what this process
     published after this call, read from the disk's side of things when it is called."""
-    start = len(_published)
+    start = _published["count"]
 
     def message():
-        done = _published[start:]
+        new = _published["count"] - start
+        done = list(_published["last"])[-new:] if new else []
         return f"interrupted after writing {', '.join(done)} in full" if done else "interrupted; nothing was written"
     return message
 
@@ -267,7 +271,10 @@ def write_files(files, overwrite=False):
 
 def _record(paths):
     # a file put into one of our temporary folders (a page being assembled) is not yet the user's
-    _published.extend(p for p in paths if PREFIX not in p)
+    for path in paths:
+        if PREFIX not in path:
+            _published["last"].append(path)
+            _published["count"] += 1
 
 
 def _publish_all(temps, paths, tmp_dir, overwrite):
