@@ -17,9 +17,10 @@ import sys
 import warnings
 from typing import Optional
 
-from wgan_edge.atomic import atomic_path, interrupted_message, interruptible, remove_stale, write_files
+from wgan_edge.atomic import atomic_path, interrupted_message, remove_stale, write_files
 from wgan_edge.cli import ConfigError, build_parser, check_fields, option, parse, quiet_libraries, run_cli
 from wgan_edge.contract import latent_vectors
+from wgan_edge.signals import interruptible
 from wgan_export import owned
 from wgan_export.modes import BY_NAME, FORMATS, NAMES, help_text
 from wgan_keras.choices import check_keras_backend

@@ -5,8 +5,8 @@ Temporaries are folders named `.wgan-keras-tmp-<name>-p<pid>h<host hash>-<random
 part of the name, created in one mkdir, so no kill (SIGKILL included) can leave a temporary whose
 owner is unknown. `remove_stale` deletes only such folders whose process is gone (and folders of
 the older layout, with an owner file inside), never a user's own `.tmp-...` entry. `temp_folder`
-gives a scratch folder (TMPDIR) on the same terms; `interruptible` turns SIGINT and SIGTERM into
-KeyboardInterrupt so that every temporary is removed on those signals too.
+gives a scratch folder (TMPDIR) on the same terms, under `wgan_edge.signals.interruptible`, so that every
+temporary is removed on SIGINT and SIGTERM too; files are renamed into place `uninterrupted`.
 """
 import collections
 import contextlib
@@ -15,15 +15,14 @@ import hashlib
 import os
 import re
 import shutil
-import signal
 import socket
 import tempfile
-import threading
+
+from wgan_edge.signals import check_interrupted, interruptible, uninterrupted
 
 PREFIX = ".wgan-keras-tmp-"
 OWNER = ".wgan-keras-owner"  # the owner file of the older layout (wgan-keras <= 0.2), still recognised
 _TAG = re.compile(r"-p(\d+)h([0-9a-f]{8})-[^-]*$")  # "-p<pid>h<host hash>-<mkdtemp's random part>"
-_signals = {"active": False, "got": [], "critical": False}
 # The paths this process put in place last, and how many in all (`interrupted_message` reads them; bounded,
 # since a long training run publishes a checkpoint, a grid and a config many thousand times)
 _published = {"last": collections.deque(maxlen=64), "count": 0}
@@ -80,47 +79,6 @@ def remove_stale(folder):
 
 
 @contextlib.contextmanager
-def interruptible():
-    """While active (in the main thread): SIGINT and SIGTERM raise KeyboardInterrupt, so every `finally`
-    runs and removes its temporaries (SIGTERM's default action would end the process without). They are
-    remembered: one that lands inside a library is deferred to our next check (`check_interrupted`, which
-    `temp_folder` and `atomic_path` call), since TensorFlow's gc callbacks swallow a KeyboardInterrupt
-    ("Exception ignored") and its C++ calls turn one into SystemError; no file is published after it
-    and leaving the block raises KeyboardInterrupt."""
-    if _signals["active"] or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum, frame):
-        _signals["got"].append(signum)
-        if _signals["critical"]:  # files are being put in place: they all are, or none, before it is raised
-            return
-        # Raised at once in our own code; inside a library (TensorFlow's converter) only at our next
-        # check, since an exception thrown into its C++ calls can surface as SystemError with a
-        # traceback. A second signal raises at once wherever it lands.
-        ours = (frame.f_globals.get("__name__") or "").startswith(("wgan_", "__main__")) if frame else True
-        if ours or len(_signals["got"]) > 1:
-            raise KeyboardInterrupt(signal.Signals(signum).name)
-
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    _signals["active"] = True
-    try:
-        yield
-    except BaseException:
-        if _signals["got"]:
-            raise KeyboardInterrupt(signal.Signals(_signals["got"][0]).name) from None
-        raise
-    else:
-        if _signals["got"]:
-            raise KeyboardInterrupt(signal.Signals(_signals["got"][0]).name)
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
-        _signals["active"] = False
-        _signals["got"].clear()
-
-
-@contextlib.contextmanager
 def temp_folder(name, parent=None):
     """A scratch folder (default: in TMPDIR) for the block, removed when it ends, on SIGINT and SIGTERM
     (`interruptible`), and, after a SIGKILL, by the next `temp_folder` or `remove_stale` there."""
@@ -135,19 +93,6 @@ def temp_folder(name, parent=None):
             shutil.rmtree(path, ignore_errors=True)
 
 
-@contextlib.contextmanager
-def _uninterrupted():
-    """While files are renamed into place (and old ones out of the way), a SIGINT or SIGTERM is only
-    recorded: raised in the middle it would leave a half-replaced set, or a report of a state that the
-    disk does not hold. It is raised at the next check, after the block."""
-    before = _signals["critical"]
-    _signals["critical"] = True
-    try:
-        yield
-    finally:
-        _signals["critical"] = before
-
-
 def interrupted_message():
     """A callable for a command's Ctrl-C/SIGTERM line (`wgan_edge.cli.run_cli`): what this process
     published after this call, read from the disk's side of things when it is called."""
@@ -158,12 +103,6 @@ def interrupted_message():
         done = list(_published["last"])[-new:] if new else []
         return f"interrupted after writing {', '.join(done)} in full" if done else "interrupted; nothing was written"
     return message
-
-
-def check_interrupted():
-    """Raises KeyboardInterrupt if SIGINT or SIGTERM came during `interruptible` (a deferred one)."""
-    if _signals["got"]:
-        raise KeyboardInterrupt(signal.Signals(_signals["got"][0]).name)
 
 
 def _publish(tmp, path, overwrite):
@@ -219,12 +158,12 @@ def atomic_path(path, overwrite=True):
         if not os.path.exists(tmp):
             raise OSError(f"nothing was written for {path}")
         _fsync(tmp)
-        with _uninterrupted():
+        with uninterrupted():
             _publish(tmp, path, overwrite)
             _record([path])
             _fsync_dir(parent)
     finally:
-        with _uninterrupted():
+        with uninterrupted():
             shutil.rmtree(tmp_dir, ignore_errors=True)
 
 
@@ -259,12 +198,12 @@ def write_files(files, overwrite=False):
             with open(tmp, "wb") as f:
                 f.write(data)
             _fsync(tmp)
-        with _uninterrupted():
+        with uninterrupted():
             _publish_all(temps, paths, tmp_dir, overwrite)
             _record(paths)
             _fsync_dir(parent)
     finally:
-        with _uninterrupted():
+        with uninterrupted():
             shutil.rmtree(tmp_dir, ignore_errors=True)
     return paths
 
