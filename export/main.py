@@ -17,10 +17,12 @@ import sys
 import warnings
 from typing import Optional
 
-from wgan_edge.atomic import atomic_path, interruptible, remove_stale, write_files
+from wgan_edge.atomic import atomic_path, interrupted_message, remove_stale, write_files
 from wgan_edge.cli import ConfigError, build_parser, check_fields, option, parse, quiet_libraries, run_cli
 from wgan_edge.contract import latent_vectors
 from wgan_edge.pretrained import NAMES as PACKAGED
+from wgan_edge.signals import interruptible
+from wgan_export import owned
 from wgan_export.modes import BY_NAME, FORMATS, NAMES, help_text
 from wgan_keras.choices import check_keras_backend
 from wgan_keras.packaged import pretrained_path
@@ -57,7 +59,8 @@ class ExportConfig:
                                   "TFLite Micro project compiles in, with the tensor-arena size.")
     c_name: Optional[str] = option(None, "--c_array: the array's C identifier; default g_<out stem> with every "
                                          "character that is not an ASCII letter or digit as _.")
-    overwrite: bool = option(False, "Replace an existing --out (and its .json/.cc/.h).")
+    overwrite: bool = option(False, "Replace an existing --out (and its .json/.cc/.h) that wgan-export wrote; "
+                                    "anything else in the way is refused.")
 
 
 def _check(config):
@@ -89,18 +92,12 @@ def _check(config):
     paths = destinations(config)
     if len({os.path.abspath(p) for p in paths}) < len(paths):
         raise ConfigError("out", "collides with its own metadata or C files; name it <stem>.tflite", config.out)
-    for path in paths:
-        if os.path.exists(path) and not config.overwrite:
-            what = "exists" if path == config.out else f"would replace {path}"
-            raise ConfigError("out", f"{what}; pass --overwrite to replace it", config.out)
+    owned.check(config)  # every destination, before anything is converted: all files or none
 
 
 def destinations(config):
     """Every path the export writes: --out, and beside a .tflite its metadata and, with --c_array, the C array."""
-    if config.format != "tflite":
-        return [config.out]
-    stem = os.path.splitext(config.out)[0]
-    return [config.out, stem + ".json"] + ([stem + ".cc", stem + ".h"] if config.c_array else [])
+    return [path for path, _ in owned.kinds(config)]
 
 
 def measure(config, generator, z, reference, outputs, model=None):
@@ -266,7 +263,7 @@ def _tensorflow_backend():
 
 def run(argv=None):
     """Console entry point: bad input -> one line on stderr, exit status 2."""
-    run_cli("wgan-export", main, argv, interrupted="interrupted; nothing was written")
+    run_cli("wgan-export", main, argv, interrupted=interrupted_message())  # what the disk holds
 
 
 if __name__ == "__main__":

@@ -100,6 +100,8 @@ def snapshot(*roots):
     for root in roots:
         for folder, _, names in os.walk(root):
             for name in names:
+                if not os.path.isfile(os.path.join(folder, name)):  # a named pipe in a case would block the read
+                    continue
                 with open(os.path.join(folder, name), "rb") as f:
                     files[os.path.join(folder, name)] = f.read()
     return files

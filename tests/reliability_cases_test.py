@@ -1,11 +1,8 @@
-"""The classes of failure of conditional models, the web page and presets: cases each closing one input.
+"""Library calls of the error contract, and inputs that must work. (Command lines: tests/error_cases.py.)
 
-`CASES` are command lines in the format of tests/error_cases.py (docs/reliability.md):
-exit status, exactly one stderr line `<tool>: error: ...` holding every word, no traceback, every
-file that existed before byte-identical, no temporaries left. `API_CASES` are library calls that
-must raise one exception type with every word in a one-line message, changing no file. `CLASS`
-names each case's class (silent harm, flags that do nothing, legitimate input refused, tracebacks,
-messages, temporaries, downloads, memory); inputs that must now *work* are the tests at the end.
+`API_CASES` are library calls that must raise one exception type with every word in a one-line message,
+changing no file; `CLASS` names each one's class of failure (silent harm, flags that do nothing, tracebacks,
+messages, downloads, memory). The tests after them are inputs that once failed and must now *work*.
 """
 import dataclasses
 import io
@@ -16,12 +13,15 @@ import signal
 import subprocess
 import sys
 import time
-import zipfile
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from commands import leftovers, snapshot
+from error_assets import ema_run
+from error_faults import edit_quantization
+from error_inputs import EMA_TINY as TINY
 from PIL import Image
 
 from wgan_edge import atomic
@@ -29,22 +29,6 @@ from wgan_keras.config import TrainConfig
 from wgan_keras.train import train
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TINY = dict(base_filters=8, latent_dim=8, batch_size=400, n_critic=2, sample_every=2, checkpoint_every=2,
-            log_every=1, ema_decay=0.9)
-TRAIN = [f"--{k}={v}" for k, v in TINY.items()] + ["--generator_iters=4"]
-
-
-@dataclasses.dataclass(frozen=True)
-class Case:  # the format of tests/error_cases.py, so one reader reads both tables
-    id: str
-    tool: str
-    argv: object
-    words: tuple = ()
-    code: int = 2
-    env: dict = None
-    patch: object = None
-    process: bool = False
-    xfail: str = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,36 +41,15 @@ class ApiCase:
 
 @pytest.fixture(scope="module")
 def assets(tmp_path_factory):
-    """One tiny run with a generator EMA (2 generator iterations) and files derived from it."""
+    """The tiny run with a generator EMA (as "run") and the digit network's weights, whole and cut in half."""
     root = tmp_path_factory.mktemp("assets25")
-    run = root / "run"
-    train(TrainConfig(**TINY, generator_iters=2), str(run), verbose=0)
-    a = {"root": root, "run": run, "checkpoint": run / "checkpoint.keras"}
-    gan = keras.saving.load_model(a["checkpoint"])
-    for w in gan.ema_generator.weights[:1]:
-        w.assign(np.full(w.shape, np.nan, "float32"))
-    gan.save(root / "nan_ema.keras")
-    bare = gan.__class__.from_config({**gan.get_config(), "ema_decay": None})
-    bare.compile(**{k: keras.optimizers.RMSprop(5e-5, rho=0.99, epsilon=1e-8)
-                    for k in ("critic_optimizer", "generator_optimizer")})
-    bare.save(root / "bare.keras")  # saved without an EMA; its config.json inside then claims one
-    _edit_zip(root / "bare.keras", root / "no_ema_weights.keras", lambda c: c["config"].update(ema_decay=0.9))
+    a = {"root": root, "run": ema_run(root)["ema_run"]}
+    a["checkpoint"] = a["run"] / "checkpoint.keras"
     weights = np.load(os.path.join(ROOT, "wgan_keras", "evaluation", "digit_features.npz"))
     np.savez(root / "features.npz", **weights)
     data = (root / "features.npz").read_bytes()
     (root / "features_truncated.npz").write_bytes(data[:len(data) // 2])
     return a
-
-
-def _edit_zip(src, dst, edit):
-    with zipfile.ZipFile(src) as z:
-        files = {n: z.read(n) for n in z.namelist()}
-    config = json.loads(files["config.json"])
-    edit(config)
-    files["config.json"] = json.dumps(config).encode()
-    with zipfile.ZipFile(dst, "w") as z:
-        for name, data in files.items():
-            z.writestr(name, data)
 
 
 def copy_run(tmp, a, checkpoint=None, config=None, metrics=None):
@@ -102,130 +65,6 @@ def copy_run(tmp, a, checkpoint=None, config=None, metrics=None):
     if metrics is not None:
         (work / "metrics.csv").write_bytes(metrics((work / "metrics.csv").read_bytes()))
     return work
-
-
-def on_copy(*flags, **edits):
-    return lambda tmp, a: [*TRAIN, f"--workdir={copy_run(tmp, a, **edits)}", *flags]
-
-
-def T(*flags):
-    return lambda tmp, a: [*TRAIN, f"--workdir={tmp / 'w'}", *flags]
-
-
-def TOY(*flags):
-    return lambda tmp, a: ["--generator_iters=2", "--mlp_units=8", "--latent_dim=2", f"--workdir={tmp / 'w'}", *flags]
-
-
-def poison_ema_at(gi):
-    """Makes the EMA NaN at generator iteration `gi` while the losses stay finite (what the checkpoint
-    writer alone can see), through the run's own callback list."""
-    def patch(mp):
-        import wgan_keras.train as t
-        real = t._callbacks
-
-        class Poison(keras.callbacks.Callback):
-            def on_train_batch_end(self, batch, logs=None):
-                if int(self.model.generator_iterations.numpy()) == gi:
-                    w = self.model.ema_generator.weights[0]
-                    w.assign(np.full(w.shape, np.nan, "float32"))
-
-        def callbacks(*args):
-            *head, ours = real(*args)
-            return (*head, [Poison(), *ours])
-        mp.setattr(t, "_callbacks", callbacks)
-    return patch
-
-
-def fast_preset_config(tmp, a):
-    """A workdir started with --preset fast and --n_critic 3: not every preset value holds any more."""
-    work = tmp / "fastrun"
-    work.mkdir()
-    values = TrainConfig.from_preset("fast", **{**TINY, "n_critic": 3}).to_dict()
-    (work / "config.json").write_text(json.dumps(values))
-    return [*TRAIN, f"--workdir={work}"]
-
-
-def small_address_space(mp):
-    mp.setattr("wgan_keras.memory._address_space_left", lambda: 600 << 20)  # as a tight `ulimit -v` leaves it
-
-
-CASES = [
-    # silent harm with exit 0
-    Case("train-ema-nan-mid-run", "wgan-train", on_copy(), ("ema_generator", "NaN/Inf", "kept the last good"),
-         code=1, patch=poison_ema_at(3)),
-    Case("train-ema-nan-in-checkpoint", "wgan-train", on_copy(checkpoint="nan_ema.keras"), ("NaN/Inf",
-                                                                                          "ema_generator")),
-    # A field a newer version wrote ("label_smoothing" is not one of ours), set: refused, not dropped.
-    Case("train-config-unknown-field-set", "wgan-train", on_copy(config=lambda c: c.update(label_smoothing=0.1)),
-         ("label_smoothing=0.1", "does not know")),
-    Case("train-config-no-ema-checkpoint-ema", "wgan-train", lambda tmp, a: [
-        f for f in on_copy(config=lambda c: c.update(ema_decay=None))(tmp, a) if not f.startswith("--ema_decay")],
-        ("ema_decay=0.9", "None")),
-    Case("train-config-lr-edited", "wgan-train", on_copy("--learning_rate=0.001",
-                                                         config=lambda c: c.update(learning_rate=1e-3)),
-         ("learning_rate", "0.001")),
-    # flags that do nothing (wgan_keras.config.APPLIES)
-    Case("train-upsample-on-toy", "wgan-train", TOY("--dataset=ring8", "--upsample=resize"), ("upsample", "2-D toy")),
-    Case("train-base-filters-on-toy", "wgan-train", TOY("--dataset=grid25", "--base_filters=16"), ("base_filters",)),
-    Case("train-upsample-with-mlp", "wgan-train", T("--architecture=mlp", "--upsample=resize"),
-         ("upsample", "--architecture mlp")),
-    Case("train-mlp-units-on-dcgan", "wgan-train", T("--mlp_units=64"), ("mlp_units", "dcgan")),
-    Case("train-data-dir-on-bundled", "wgan-train", T("--data_dir=/tmp"), ("data_dir", "TFDS")),
-    Case("train-download-on-toy", "wgan-train", TOY("--dataset=swissroll", "--download"), ("download", "TFDS")),
-    Case("train-gp-weight-with-clip", "wgan-train", T("--gp_weight=5"), ("gp_weight", "--lipschitz clip")),
-    Case("train-clip-value-with-gp", "wgan-train", T("--lipschitz=gp", "--clip_value=0.05"), ("clip_value", "gp")),
-    Case("train-beta1-with-clip", "wgan-train", T("--adam_beta1=0.9"), ("adam_beta1", "RMSProp")),
-    # tracebacks
-    Case("train-tfds-version-missing", "wgan-train", T("--dataset=mnist:9.9.9"), ("mnist:9.9.9", "3.0.1")),
-    # messages that do not help
-    Case("train-rerun-drops-preset", "wgan-train", fast_preset_config, ("--preset fast",)),
-    Case("train-checkpoint-lacks-ema-weights", "wgan-train", on_copy(checkpoint="no_ema_weights.keras"),
-         ("lacks the weights of ema_generator",)),
-    # memory
-    Case("train-batch-over-ulimit", "wgan-train", T(), ("batch_size=400", "ulimit -v"), patch=small_address_space),
-]
-CLASS = {c.id: cls for cls, ids in {
-    "silent harm": ["train-ema-nan-mid-run", "train-ema-nan-in-checkpoint", "train-config-unknown-field-set",
-                    "train-config-no-ema-checkpoint-ema", "train-config-lr-edited"],
-    "flags that do nothing": [c.id for c in CASES if "-on-" in c.id or "-with-" in c.id],
-    "tracebacks": ["train-tfds-version-missing"],
-    "messages": ["train-rerun-drops-preset", "train-checkpoint-lacks-ema-weights"],
-    "memory": ["train-batch-over-ulimit"],
-}.items() for c in CASES if c.id in ids}
-
-
-def snapshot(*roots):
-    return {os.path.join(d, n): open(os.path.join(d, n), "rb").read() for root in roots
-            for d, _, names in os.walk(root) for n in names}
-
-
-def leftovers(*roots):
-    return [os.path.join(d, n) for root in roots for d, dirs, files in os.walk(root) for n in dirs + files
-            if n.startswith(atomic.PREFIX)]
-
-
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_command_fails_in_one_line_and_changes_nothing(case, assets, tmp_path, monkeypatch, capsys):
-    argv = case.argv(tmp_path, assets)
-    if case.patch:
-        case.patch(monkeypatch)
-    before = snapshot(tmp_path, assets["root"])
-    from wgan_keras import main as cli
-    with pytest.raises(SystemExit) as exit_:
-        cli.run(argv)
-    err = capsys.readouterr().err
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert exit_.value.code == case.code, err
-    assert len(lines) == 1 and lines[0].startswith(f"{case.tool}: error: "), err
-    assert all(word in lines[0] for word in case.words), lines[0]
-    after = snapshot(tmp_path, assets["root"])
-    for path, old in before.items():  # nothing pre-existing changed; a run that trained (exit 1) logged on
-        grew = path.endswith("metrics.csv") and after.get(path, b"").startswith(old)
-        replotted = path.endswith("w_estimate.png") and path in after  # the plot of those rows
-        resumed = path.endswith("config.json") and not TrainConfig.from_dict(json.loads(old)).differences(
-            TrainConfig.from_dict(json.loads(after[path])))  # a resume records its new length
-        assert after.get(path) == old or (case.code == 1 and (grew or replotted or resumed)), path
-    assert not leftovers(tmp_path)
 
 
 # --------------------------------------------------------------------------- library calls
@@ -284,14 +123,26 @@ API_CASES = [
     ApiCase("download-offline", _download, ValueError, ("could not be downloaded", "ConnectionError", "offline")),
     ApiCase("config-flag-not-applying", lambda tmp, a: TrainConfig(dataset="ring8", upsample="resize").validate(),
             ValueError, ("upsample", "2-D toy")),
+    ApiCase("wgan-conditional-generator-plain-critic", lambda tmp, a: _wgan_of(
+        keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(1)]), 10),
+        ValueError, ("10 classes", "Sequential", "takes no labels")),
+    ApiCase("wgan-augment-not-a-policy", lambda tmp, a: _wgan_of(None, None, augment=["cutout", "translation"]),
+            ValueError, ("augment=", "cutout,translation", "translation,cutout")),
     ApiCase("runner-infinite-z-scale", lambda tmp, a: _runner(_edited_tflite(tmp, scale=float("inf"))), ValueError,
             ("z", "quantization scale")),
 ]
-CLASS.update({"fit-unbatched-dataset": "messages", "fit-array-without-channels": "messages",
-              "generate-batch-size-0": "messages", "generate-batch-size-float": "messages",
-              "generate-10-to-the-10": "memory", "features-truncated": "messages", "features-not-there": "messages",
-              "download-offline": "downloads", "config-flag-not-applying": "flags that do nothing",
-              "runner-infinite-z-scale": "tracebacks"})
+CLASS = {"fit-unbatched-dataset": "messages", "fit-array-without-channels": "messages",
+         "generate-batch-size-0": "messages", "generate-batch-size-float": "messages",
+         "generate-10-to-the-10": "memory", "features-truncated": "messages", "features-not-there": "messages",
+         "download-offline": "downloads", "config-flag-not-applying": "flags that do nothing",
+         "runner-infinite-z-scale": "tracebacks", "wgan-conditional-generator-plain-critic": "silent harm",
+         "wgan-augment-not-a-policy": "messages"}
+
+
+def _wgan_of(critic, num_classes, **kwargs):
+    import wgan_keras as wk
+    generator = wk.DCGANGenerator(8, (28, 28, 1), base_filters=4, num_classes=num_classes)
+    return wk.WGAN(critic or wk.DCGANCritic((28, 28, 1), base_filters=4), generator, **kwargs)
 
 
 @pytest.mark.parametrize("case", API_CASES, ids=[c.id for c in API_CASES])
@@ -306,7 +157,7 @@ def test_library_call_raises_one_line_and_changes_nothing(case, assets, tmp_path
 
 
 def test_every_case_has_a_class():
-    assert set(CLASS) == {c.id for c in CASES} | {c.id for c in API_CASES}
+    assert set(CLASS) == {c.id for c in API_CASES}
 
 
 _INT8_IO = {}
@@ -315,20 +166,12 @@ _INT8_IO = {}
 def _edited_tflite(tmp, scale=None, zero_point=None):
     """An int8-z export of a tiny generator whose z quantization is edited (as a hand-tuned or foreign
     converter may leave it): a zero point of 200 or a huge scale makes XNNPACK refuse to prepare."""
-    import flatbuffers
-    from tensorflow.lite.python import schema_py_generated as schema
     if not _INT8_IO:
         from wgan_export import tflite
         from wgan_keras.models import DCGANGenerator
         _INT8_IO["bytes"] = tflite.convert(DCGANGenerator(4, (28, 28, 1), base_filters=4), "int8", int8_io=True)
-    model = schema.ModelT.InitFromPackedBuf(bytearray(_INT8_IO["bytes"]), 0)
-    z = model.subgraphs[0].tensors[model.subgraphs[0].inputs[0]]
-    z.quantization.scale = [scale] if scale is not None else z.quantization.scale
-    z.quantization.zeroPoint = [zero_point] if zero_point is not None else z.quantization.zeroPoint
-    builder = flatbuffers.Builder(1024)
-    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
     path = tmp / "edited.tflite"
-    path.write_bytes(bytes(builder.Output()))
+    path.write_bytes(edit_quantization(_INT8_IO["bytes"], "inputs", scale=scale, zero_point=zero_point))
     return path
 
 
@@ -348,6 +191,12 @@ def test_z_quantization_xnnpack_refuses_still_samples(tmp_path, edit):
                         str(out)], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
     assert Image.open(out).size[0] > 28
+
+
+def test_augment_as_a_list_of_transforms_is_its_policy():
+    """legitimate input: augment=['translation', 'cutout'] (was TypeError: unhashable type: 'list')."""
+    assert _wgan_of(None, None, augment=["translation", "cutout"]).augment == "translation,cutout"
+    assert _wgan_of(None, None, augment=()).augment is None
 
 
 def test_numpy_scalars_are_numbers_everywhere(assets):

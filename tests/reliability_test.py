@@ -1,7 +1,5 @@
-"""Reliability: writes are atomic, a corrupt image among good ones is skipped, and a SIGKILLed
-run resumes to the same weights. The bad-input table that lived here is tests/error_cases.py now (run by
-tests/error_contract_test.py), with the other files' one-line-error cases.
-"""
+"""Reliability beyond the error table (tests/error_cases.py): writes are atomic, a corrupt image among good
+ones is skipped, and a SIGKILLed run resumes to the same weights."""
 import errno
 import importlib.util
 import json
@@ -13,8 +11,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from commands import in_process, leftovers
-from error_cases import TRAIN_ARGS
 from error_faults import enospc_in_write_bytes
+from error_inputs import TRAIN_ARGS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -304,10 +304,16 @@ def test_export_writes_all_or_nothing_and_gates(checkpoint, tmp_path, capsys):
     assert export_main.main(args + ["--report", "--min_psnr", "999"]) == 1
     assert "Fréchet distance" in capsys.readouterr().out and not out.exists()
     out.mkdir()
-    (out / "mine.txt").write_text("keep")
+    (out / "mine.txt").write_text("keep")  # a folder of the user's is not a page: --overwrite does not take it
+    for flags in ([], ["--overwrite"]):
+        with pytest.raises(Exception, match="holds mine.txt, which is not part of a web page"):
+            export_main.main(args + flags)
+        assert os.listdir(out) == ["mine.txt"]
+    (out / "mine.txt").unlink()
+    out.rmdir()
+    assert export_main.main(args) == 0
     with pytest.raises(Exception, match="exists; pass --overwrite"):
         export_main.main(args)
-    assert os.listdir(out) == ["mine.txt"]
     assert export_main.main(args + ["--overwrite"]) == 0
     assert sorted(os.listdir(out)) == sorted(web.STATIC + (web.MODEL, web.METADATA))
     html = (out / "index.html").read_text()

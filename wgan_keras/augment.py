@@ -33,10 +33,13 @@ TRANSLATION_RATIO, CUTOUT_RATIO = 0.125, 0.5
 
 
 def check_policy(policy):
-    """None or "none" -> None; a name in POLICIES -> itself; else ValueError naming the argument."""
+    """None or "none" -> None; a name in POLICIES, or its transforms as a list or tuple, -> the name; else
+    ValueError naming the argument."""
+    if isinstance(policy, (list, tuple)) and all(isinstance(t, str) for t in policy):
+        policy = ",".join(policy) or "none"  # ['translation', 'cutout'] is the policy "translation,cutout"
     if policy is None or policy == "none":
         return None
-    if policy not in POLICIES:
+    if not isinstance(policy, str) or policy not in POLICIES:
         raise ValueError(f"augment must be None or one of {tuple(POLICIES)}, got augment={policy!r}")
     return policy
 

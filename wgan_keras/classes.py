@@ -9,11 +9,25 @@ def find_num_classes(generator, critic, num_classes=None):
     if num_classes is not None and (isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer))
                                     or num_classes < 2):
         raise ValueError(f"num_classes must be None or an integer >= 2, got num_classes={num_classes!r}")
+    if num_classes is not None and not hasattr(critic, "num_classes") and not takes_labels(critic):
+        raise ValueError(f"num_classes: the generator is for {num_classes} classes but the critic "
+                         f"({type(critic).__name__}) takes no labels, so it would judge every class alike; build it "
+                         f"with num_classes={num_classes} (e.g. DCGANCritic(..., num_classes={num_classes}))")
     theirs = getattr(critic, "num_classes", num_classes)
     if theirs != num_classes:
         raise ValueError(f"num_classes: the generator is for {num_classes} classes but the critic for {theirs}; "
                          f"build both with the same num_classes")
     return None if num_classes is None else int(num_classes)
+
+
+def takes_labels(critic):
+    """False for a critic of no num_classes of its own that provably takes one input (a Sequential, a
+    functional model of one input): it cannot see the labels. A subclassed critic is trusted."""
+    import keras
+    if isinstance(critic, keras.Sequential):
+        return False
+    inputs = getattr(critic, "_inputs_struct", None) if isinstance(critic, keras.Model) else None
+    return inputs is None or len(keras.tree.flatten(inputs)) > 1
 
 
 def sample_labels(num_classes, labels, n):

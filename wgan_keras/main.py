@@ -17,6 +17,7 @@ from wgan_edge.cli import build_parser, check_fields, fail, option, parse, quiet
 from wgan_keras.choices import check_keras_backend
 from wgan_keras.config import TrainConfig  # standard library only: flags are checked before TensorFlow loads
 from wgan_keras.cpu import use_onednn
+from wgan_keras.downloads import check_reachable
 from wgan_keras.presets import PRESETS
 
 
@@ -49,6 +50,7 @@ def configs(argv):
 def main(argv=None):
     flags, config = configs(list(sys.argv[1:] if argv is None else argv))
     check_keras_backend(os.environ)  # Keras raises a traceback while importing an unknown one
+    check_reachable(config)  # offline, TFDS would retry for minutes, printing dozens of lines
     from wgan_keras.train import Interrupted, train  # the heavy part, once the flags are known good
     try:
         train(config, flags.workdir)

@@ -223,6 +223,7 @@ def train(config, workdir, callbacks=(), verbose="auto"):
     wd.check(workdir, config)  # before abspath: an empty --workdir must not become the current folder
     workdir = os.path.abspath(workdir)
     data, labels, classes = _load(config)
+    wd.check_classes(workdir, classes)  # a renamed class folder reorders the labels
     spe = steps_per_epoch(len(data), config.batch_size, config.n_critic)
     _check_quality(config, data)
     checkpoint = os.path.join(workdir, wd.CHECKPOINT)

@@ -179,6 +179,24 @@ def write_classes(workdir, classes):
         json.dump({"classes": list(classes)}, f, indent=2)
 
 
+def check_classes(workdir, classes):
+    """A resume on data whose classes differ from the run's (a class folder renamed, added or removed: the
+    labels shift, so each would go on learning another class) is refused, naming the first difference."""
+    try:
+        before = read_classes(workdir)
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"workdir {workdir}: {CLASSES} is not a list of class names ({type(e).__name__}); move "
+                         f"it away or pick another --workdir") from None
+    if before is None or classes is None or list(before) == list(classes):
+        return
+    label = next((i for i, (a, b) in enumerate(zip(before, classes)) if a != b), min(len(before), len(classes)))
+    was = repr(before[label]) if label < len(before) else "no class"
+    now = repr(classes[label]) if label < len(classes) else "no class"
+    raise ValueError(f"workdir {workdir} was trained on {len(before)} classes and this data has {len(classes)}: "
+                     f"label {label} was {was:.60}, now {now:.60}; resuming would teach the labels other classes: "
+                     f"restore the class folders or train in a new --workdir")
+
+
 def read_classes(workdir):
     """The class names a conditional run wrote, or None."""
     path = os.path.join(workdir, CLASSES)

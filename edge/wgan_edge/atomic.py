@@ -5,24 +5,27 @@ Temporaries are folders named `.wgan-keras-tmp-<name>-p<pid>h<host hash>-<random
 part of the name, created in one mkdir, so no kill (SIGKILL included) can leave a temporary whose
 owner is unknown. `remove_stale` deletes only such folders whose process is gone (and folders of
 the older layout, with an owner file inside), never a user's own `.tmp-...` entry. `temp_folder`
-gives a scratch folder (TMPDIR) on the same terms; `interruptible` turns SIGINT and SIGTERM into
-KeyboardInterrupt so that every temporary is removed on those signals too.
+gives a scratch folder (TMPDIR) on the same terms, under `wgan_edge.signals.interruptible`, so that every
+temporary is removed on SIGINT and SIGTERM too; files are renamed into place `uninterrupted`.
 """
+import collections
 import contextlib
 import errno
 import hashlib
 import os
 import re
 import shutil
-import signal
 import socket
 import tempfile
-import threading
+
+from wgan_edge.signals import check_interrupted, interruptible, uninterrupted
 
 PREFIX = ".wgan-keras-tmp-"
 OWNER = ".wgan-keras-owner"  # the owner file of the older layout (wgan-keras <= 0.2), still recognised
 _TAG = re.compile(r"-p(\d+)h([0-9a-f]{8})-[^-]*$")  # "-p<pid>h<host hash>-<mkdtemp's random part>"
-_signals = {"active": False, "got": []}
+# The paths this process put in place last, and how many in all (`interrupted_message` reads them; bounded,
+# since a long training run publishes a checkpoint, a grid and a config many thousand times)
+_published = {"last": collections.deque(maxlen=64), "count": 0}
 
 
 def _host():
@@ -76,45 +79,6 @@ def remove_stale(folder):
 
 
 @contextlib.contextmanager
-def interruptible():
-    """While active (in the main thread): SIGINT and SIGTERM raise KeyboardInterrupt, so every `finally`
-    runs and removes its temporaries (SIGTERM's default action would end the process without). They are
-    remembered: one that lands inside a library is deferred to our next check (`check_interrupted`, which
-    `temp_folder` and `atomic_path` call), since TensorFlow's gc callbacks swallow a KeyboardInterrupt
-    ("Exception ignored") and its C++ calls turn one into SystemError; no file is published after it
-    and leaving the block raises KeyboardInterrupt."""
-    if _signals["active"] or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum, frame):
-        _signals["got"].append(signum)
-        # Raised at once in our own code; inside a library (TensorFlow's converter) only at our next
-        # check, since an exception thrown into its C++ calls can surface as SystemError with a
-        # traceback. A second signal raises at once wherever it lands.
-        ours = (frame.f_globals.get("__name__") or "").startswith(("wgan_", "__main__")) if frame else True
-        if ours or len(_signals["got"]) > 1:
-            raise KeyboardInterrupt(signal.Signals(signum).name)
-
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    _signals["active"] = True
-    try:
-        yield
-    except BaseException:
-        if _signals["got"]:
-            raise KeyboardInterrupt(signal.Signals(_signals["got"][0]).name) from None
-        raise
-    else:
-        if _signals["got"]:
-            raise KeyboardInterrupt(signal.Signals(_signals["got"][0]).name)
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
-        _signals["active"] = False
-        _signals["got"].clear()
-
-
-@contextlib.contextmanager
 def temp_folder(name, parent=None):
     """A scratch folder (default: in TMPDIR) for the block, removed when it ends, on SIGINT and SIGTERM
     (`interruptible`), and, after a SIGKILL, by the next `temp_folder` or `remove_stale` there."""
@@ -129,10 +93,16 @@ def temp_folder(name, parent=None):
             shutil.rmtree(path, ignore_errors=True)
 
 
-def check_interrupted():
-    """Raises KeyboardInterrupt if SIGINT or SIGTERM came during `interruptible` (a deferred one)."""
-    if _signals["got"]:
-        raise KeyboardInterrupt(signal.Signals(_signals["got"][0]).name)
+def interrupted_message():
+    """A callable for a command's Ctrl-C/SIGTERM line (`wgan_edge.cli.run_cli`): what this process
+    published after this call, read from the disk's side of things when it is called."""
+    start = _published["count"]
+
+    def message():
+        new = _published["count"] - start
+        done = list(_published["last"])[-new:] if new else []
+        return f"interrupted after writing {', '.join(done)} in full" if done else "interrupted; nothing was written"
+    return message
 
 
 def _publish(tmp, path, overwrite):
@@ -143,7 +113,12 @@ def _publish(tmp, path, overwrite):
         if overwrite and os.path.isdir(path) and os.listdir(path):  # cannot rename over a non-empty folder
             old = tempfile.mkdtemp(prefix=PREFIX + "old-", dir=os.path.dirname(path))
             os.rename(path, os.path.join(old, "previous"))
-            os.rename(tmp, path)
+            try:
+                os.rename(tmp, path)
+            except BaseException:
+                os.rename(os.path.join(old, "previous"), path)  # the old folder back where it was
+                os.rmdir(old)
+                raise
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.rename(tmp, path)
@@ -183,10 +158,13 @@ def atomic_path(path, overwrite=True):
         if not os.path.exists(tmp):
             raise OSError(f"nothing was written for {path}")
         _fsync(tmp)
-        _publish(tmp, path, overwrite)
-        _fsync_dir(parent)
+        with uninterrupted():
+            _publish(tmp, path, overwrite)
+            _record([path])
+            _fsync_dir(parent)
     finally:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
+        with uninterrupted():
+            shutil.rmtree(tmp_dir, ignore_errors=True)
 
 
 def write_bytes(path, data, overwrite=True):
@@ -202,8 +180,9 @@ def write_files(files, overwrite=False):
 
     Every destination is checked before anything is written (without `overwrite`, one that exists refuses
     the lot); all bytes go to one temporary folder first, so a full disk fails there with no destination
-    touched; then each is renamed into place, and if one of those fails the ones this call created are
-    removed again. Returns the paths."""
+    touched; then each is renamed into place (with `overwrite`, the file it replaces moved aside first),
+    and if one of those fails the ones this call put in place are removed and the old ones moved back.
+    Returns the paths."""
     paths = [os.path.abspath(p) for p in files]
     parent = os.path.dirname(paths[0])
     if any(os.path.dirname(p) != parent for p in paths) or len(set(paths)) < len(paths):
@@ -213,27 +192,48 @@ def write_files(files, overwrite=False):
             raise FileExistsError(errno.EEXIST, f"{path} exists; pass overwrite to replace it")
     os.makedirs(parent, exist_ok=True)
     tmp_dir = _make_temp_dir(parent, os.path.basename(paths[0]))
-    created = []
     try:
         temps = [os.path.join(tmp_dir, f"{i}-{os.path.basename(p)}") for i, p in enumerate(paths)]
         for tmp, data in zip(temps, files.values()):
             with open(tmp, "wb") as f:
                 f.write(data)
             _fsync(tmp)
-        for tmp, path in zip(temps, paths):
-            existed = os.path.exists(path)
+        with uninterrupted():
+            _publish_all(temps, paths, tmp_dir, overwrite)
+            _record(paths)
+            _fsync_dir(parent)
+    finally:
+        with uninterrupted():
+            shutil.rmtree(tmp_dir, ignore_errors=True)
+    return paths
+
+
+def _record(paths):
+    # a file put into one of our temporary folders (a page being assembled) is not yet the user's
+    for path in paths:
+        if PREFIX not in path:
+            _published["last"].append(path)
+            _published["count"] += 1
+
+
+def _publish_all(temps, paths, tmp_dir, overwrite):
+    """Renames each temporary onto its path; on a failure puts every path back as it was."""
+    created, aside = [], {}
+    try:
+        for i, (tmp, path) in enumerate(zip(temps, paths)):
+            if overwrite and os.path.lexists(path):
+                aside[path] = os.path.join(tmp_dir, f"previous-{i}")
+                os.rename(path, aside[path])
             _publish(tmp, path, overwrite)
-            if not existed:
-                created.append(path)
-        _fsync_dir(parent)
+            created.append(path)
     except BaseException:
         for path in created:  # this call made them: take them back, so a failure leaves no partial set
             with contextlib.suppress(OSError):
                 os.remove(path)
+        for path, previous in aside.items():
+            with contextlib.suppress(OSError):
+                os.rename(previous, path)
         raise
-    finally:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-    return paths
 
 
 def _fsync(root):

@@ -180,7 +180,8 @@ def library_errors():
 
 def run_cli(prog, main, argv=None, interrupted="interrupted"):
     """Runs `main(argv)` as a console command: bad input is one stderr line and exit 2, Ctrl-C exit 130,
-    SIGTERM (where `wgan_edge.atomic.interruptible` turns it into KeyboardInterrupt) exit 143."""
+    SIGTERM (where `wgan_edge.signals.interruptible` turns it into KeyboardInterrupt) exit 143, with the
+    line `interrupted` (a string, or a callable asked then: `wgan_edge.atomic.interrupted_message`)."""
     try:
         code = main(argv)
     except ConfigError as e:
@@ -192,8 +193,9 @@ def run_cli(prog, main, argv=None, interrupted="interrupted"):
             raise  # a bug: keep its traceback
         why = "out of memory" if isinstance(e, MemoryError) else type(e).__name__
         code = fail(prog, f"{why}: {first_line(getattr(e, 'message', e))}"[:500])
-    except KeyboardInterrupt as e:  # 128 + the signal: 130 for Ctrl-C, 143 for SIGTERM (atomic.interruptible)
-        code = fail(prog, interrupted, 143 if e.args == ("SIGTERM",) else 130)
+    except KeyboardInterrupt as e:  # 128 + the signal: 130 for Ctrl-C, 143 for SIGTERM (signals.interruptible)
+        message = interrupted() if callable(interrupted) else interrupted
+        code = fail(prog, message, 143 if e.args == ("SIGTERM",) else 130)
     sys.exit(code or 0)
 
 

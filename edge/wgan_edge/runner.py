@@ -29,6 +29,31 @@ def _check_tensor(name, details, allowed):
                           f"scale ({scale})")
 
 
+def _check_quantization(interpreter):
+    """Every quantized tensor needs finite, non-negative scales: LiteRT prepares a NaN output scale into a
+    SIGSEGV inside allocate_tensors (no handler runs), so this is read from the model before that."""
+    for details in interpreter.get_tensor_details():
+        scales = np.asarray(details.get("quantization_parameters", {}).get("scales", ()), np.float64)
+        if scales.size and not (np.all(np.isfinite(scales)) and np.all(scales >= 0)):
+            bad = scales[~(np.isfinite(scales) & (scales >= 0))][0]
+            raise RunnerError(f"the model's tensor '{details['name']}' has an unusable quantization scale ({bad}); "
+                              f"the .tflite is damaged or was edited: export it again")
+
+
+def _label_rows(interpreter, label):
+    """The class count a conditional model holds: the rows of the table its label is gathered from (every
+    export mode keeps that GATHER), or None when the graph has no such op (a foreign model)."""
+    try:
+        tensors = interpreter.get_tensor_details()
+        for op in interpreter._get_ops_details():  # LiteRT's only view of the graph's ops
+            inputs = list(op["inputs"])
+            if op["op_name"] == "GATHER" and len(inputs) == 2 and inputs[1] == label["index"]:
+                return int(tensors[inputs[0]]["shape"][0])
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError):
+        return None
+    return None
+
+
 def _interpreter(num_threads, delegates, kwargs):
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
     resolver = OpResolverType.AUTO if delegates else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
@@ -63,6 +88,7 @@ class TFLiteGenerator:
         if SIGNATURE not in signatures:
             raise RunnerError(f"the model has no '{SIGNATURE}' signature (signatures: {sorted(signatures)}); "
                               f"export it with wgan-export")
+        _check_quantization(self.interpreter)  # before any kernel is prepared
         if not _xnnpack_safe(self.interpreter.get_input_details()):  # before XNNPACK ever sees it
             self.delegated = False
             self.interpreter = _interpreter(num_threads, False, kwargs)
@@ -89,6 +115,7 @@ class TFLiteGenerator:
         if self.label is not None and np.dtype(self.label["dtype"]) != np.int32:
             raise RunnerError(f"the '{SIGNATURE}' signature's '{LABEL}' is {np.dtype(self.label['dtype']).name}, "
                               f"expected int32")
+        self.num_classes = None if self.label is None else _label_rows(self.interpreter, self.label)
         self.outputs = {k: v for k, v in self.runner.get_output_details().items() if k in OUTPUTS}
         _check_tensor(INPUT, self.input, (np.float32,) + INTEGER)
         if "images" in self.outputs:

@@ -16,7 +16,7 @@ from typing import Optional
 
 import numpy as np
 
-from wgan_edge.atomic import write_bytes
+from wgan_edge.atomic import interrupted_message, write_bytes
 from wgan_edge.cli import ConfigError, build_parser, check_fields, option, parse, quiet_libraries, run_cli
 from wgan_edge.contract import labels_by_row, latent_vectors
 from wgan_edge.png import encode_png, image_grid
@@ -56,21 +56,50 @@ def check_grid(num, columns, image_shape, padding=2):
                                  f"{MAX_GRID_BYTES >> 20} MiB limit; lower --num or balance --columns", num)
 
 
-def read_num_classes(model):
-    """The class count the model's metadata (<stem>.json beside a .tflite path) states; None when there is
-    no such file or it states none (an unconditional model); ConfigError when it cannot be read."""
+MAX_CLASSES = 65536  # --label's range; a metadata count beyond it is not a model's
+MAX_METADATA = 16 << 20  # a metadata file we wrote is a few KiB
+
+
+def read_num_classes(model, generator):
+    """The class count the model's metadata (<stem>.json beside a .tflite path) states, once that metadata is
+    checked against the model itself (latent size, batch, image shape, its classes); None when there
+    is no such file or it states none. ConfigError when it cannot be read or describes another model."""
     if not isinstance(model, (str, os.PathLike)):
         return None
     path = os.path.splitext(model)[0] + ".json"
-    if not os.path.exists(path):
+    if not os.path.lexists(path):
         return None
+    fix = "export the model again, or move that file away"
+    if not os.path.isfile(path):  # a named pipe would block the read forever, a device never end
+        raise ConfigError("model", f"has metadata {path} that is not a regular file; {fix}", model)
     try:
+        if os.path.getsize(path) > MAX_METADATA:
+            raise ValueError("too large")
         with open(path) as f:
-            value = json.load(f).get("num_classes")
-    except (OSError, ValueError, AttributeError) as e:
-        raise ConfigError("model", f"has metadata {path} that cannot be read ({type(e).__name__}); export the "
-                                   f"model again or remove that file and pass --label", model) from None
-    return value if isinstance(value, int) and value >= 2 else None
+            values = json.load(f)
+        values.get("num_classes")
+    except (OSError, ValueError, AttributeError, RecursionError) as e:
+        raise ConfigError("model", f"has metadata {path} that cannot be read ({type(e).__name__}); {fix}",
+                          model) from None
+    value = values.get("num_classes")
+    if value is not None and (type(value) is not int or not 2 <= value <= MAX_CLASSES):
+        raise ConfigError("model", f"has metadata {path} whose num_classes={value!r:.40} is not a class count in "
+                                   f"[2, {MAX_CLASSES}]; {fix}", model)
+    for what, theirs, ours in _metadata_differences(values, generator):
+        raise ConfigError("model", f"has metadata {path} that does not match the model: {what} {theirs!r:.40} "
+                                   f"there, {ours!r} in the model (another model's?); {fix}", model)
+    return value
+
+
+def _metadata_differences(values, generator):
+    """[(field, metadata's value, the model's)] where the metadata describes another model."""
+    ours = {"latent_dim": generator.latent_dim, "image_shape": list(generator.image_shape),
+            "batch_size": generator.batch_size, "conditional": generator.conditional}
+    theirs = {k: values[k] for k in ("latent_dim", "image_shape", "batch_size") if k in values}
+    theirs["conditional"] = values.get("num_classes") is not None
+    if generator.conditional and generator.num_classes is not None and theirs["conditional"]:
+        ours["num_classes"], theirs["num_classes"] = generator.num_classes, values["num_classes"]
+    return [(k, v, ours[k]) for k, v in theirs.items() if v != ours[k]]
 
 
 def class_plan(generator, num, columns, label, num_classes, model="-"):
@@ -97,7 +126,7 @@ def sample_png(model, num=None, seed=0, columns=None, label=None):
     it shows); a conditional model on `label`, or on one class per row (classes counted by its <stem>.json)."""
     check_fields(SampleConfig(model="-", out="-", num=num, seed=seed, columns=columns, label=label))
     generator = TFLiteGenerator(model)
-    num_classes = read_num_classes(model) if generator.conditional else None  # no json read for an unconditional one
+    num_classes = read_num_classes(model, generator)  # checked against the model before anything reads it
     num, columns, labels = class_plan(generator, num, columns, label, num_classes,
                                       model if isinstance(model, (str, os.PathLike)) else "-")
     check_grid(num, columns, generator.image_shape)  # before anything is generated
@@ -142,7 +171,7 @@ def main(argv=None):
 def run(argv=None):
     """Console entry point: bad input -> one line on stderr, exit status 2."""
     quiet_libraries()  # LiteRT's "Created TensorFlow Lite XNNPACK delegate" note
-    run_cli("wgan-sample", main, argv, interrupted="interrupted; nothing was written")
+    run_cli("wgan-sample", main, argv, interrupted=interrupted_message())  # what the disk holds
 
 
 if __name__ == "__main__":
