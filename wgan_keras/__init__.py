@@ -25,6 +25,8 @@ _NAMES = {
     "DCGANGenerator": "wgan_keras.models",
     "MLPCritic": "wgan_keras.models",
     "MLPGenerator": "wgan_keras.models",
+    "ResNetCritic": "wgan_keras.models",
+    "ResNetGenerator": "wgan_keras.models",
     "critic_iterations_for": "wgan_keras.schedules",
     "WGAN": "wgan_keras.wgan",
 }

@@ -21,7 +21,7 @@ from wgan_keras.choices import (
 )
 from wgan_keras.presets import PRESETS
 
-ARCHITECTURES = ("dcgan", "mlp")
+ARCHITECTURES = ("dcgan", "mlp", "resnet")
 LR_DECAYS = ("none", "linear")
 # Fields a rerun in the same workdir may change: how long to train and how to
 # report, not what is trained. Any other difference is refused (see `differences`).
@@ -42,11 +42,12 @@ APPLIES = {
     "image_size": ("image data", lambda c: not c.is_toy, lambda c: f"the 2-D toy {c.dataset!r}"),
     "channels": ("image data", lambda c: not c.is_toy, lambda c: f"the 2-D toy {c.dataset!r}"),
     "upsample": ("the dcgan architecture (images)", lambda c: c.resolved_architecture == "dcgan",
-                 lambda c: f"the 2-D toy {c.dataset!r}" if c.is_toy else "--architecture mlp"),
-    "base_filters": ("the dcgan architecture (images)", lambda c: c.resolved_architecture == "dcgan",
+                 lambda c: f"the 2-D toy {c.dataset!r}" if c.is_toy else f"--architecture {c.resolved_architecture}"),
+    "base_filters": ("the dcgan and resnet architectures (images)",
+                     lambda c: c.resolved_architecture in ("dcgan", "resnet"),
                      lambda c: f"the 2-D toy {c.dataset!r}" if c.is_toy else "--architecture mlp"),
     "mlp_units": ("the mlp architecture (toys, or --architecture mlp)", lambda c: c.resolved_architecture == "mlp",
-                  lambda c: "the dcgan architecture"),
+                  lambda c: f"the {c.resolved_architecture} architecture"),
     "data_dir": ("TFDS datasets", _is_tfds, lambda c: "--images" if c.images else f"dataset {c.resolved_dataset!r}"),
     "download": ("TFDS datasets", _is_tfds, lambda c: "--images" if c.images else f"dataset {c.resolved_dataset!r}"),
     "augment": ("image data", lambda c: not c.is_toy, lambda c: f"the 2-D toy {c.dataset!r}"),
@@ -75,9 +76,12 @@ class TrainConfig:
                                        default_help="the data's own (folders: 64)")
     channels: Optional[int] = option(None, "Image channels.", choices=(1, 3),
                                      default_help="the data's own (folders: 3)")
-    architecture: Optional[str] = option(None, "Critic and generator family.", choices=ARCHITECTURES,
+    architecture: Optional[str] = option(None, "Critic and generator family: dcgan, mlp, or resnet (WGAN-GP's "
+                                                "residual networks, for colour images).", choices=ARCHITECTURES,
                                          default_help="dcgan for images, mlp for toys")
-    base_filters: int = option(64, "DCGAN width: filters of the widest critic layer.", low=1, high=1024)
+    base_filters: int = option(64, "DCGAN width: filters of the widest critic layer; ResNet: of the "
+                                           "critic's first conv and the last generator block (d in WGAN-GP's "
+                                           "code).", low=1, high=1024)
     upsample: str = option("transpose", "DCGAN generator upsampling: stride-2 transposed convolutions (the "
                                         "paper's) or nearest 2x + 3x3 convolution, which Edge TPUs and NPUs run "
                                         "full-integer.", choices=UPSAMPLING)

@@ -22,7 +22,7 @@ from wgan_keras.checkpoint import check_checkpoint, load_checkpoint
 from wgan_keras.data import check_array, epoch_dataset, epochs_dataset, load_data, load_labeled_data, steps_per_epoch
 from wgan_keras.distribute import make_strategy, set_precision
 from wgan_keras.memory import check_training_fits
-from wgan_keras.models import DCGANCritic, DCGANGenerator, MLPCritic, MLPGenerator
+from wgan_keras.models import DCGANCritic, DCGANGenerator, MLPCritic, MLPGenerator, ResNetCritic, ResNetGenerator
 from wgan_keras.optimizers import make_optimizer
 from wgan_keras.progress import Progress
 from wgan_keras.wgan import WGAN
@@ -49,6 +49,11 @@ def build_model(config, sample_shape, num_classes=None):
                              num_classes=num_classes)
         generator = DCGANGenerator(config.latent_dim, sample_shape, base_filters=config.base_filters,
                                    upsample=config.upsample, num_classes=num_classes)
+    elif config.resolved_architecture == "resnet":
+        critic = ResNetCritic(sample_shape, base_filters=config.base_filters, spectral_norm=sn,
+                              num_classes=num_classes)
+        generator = ResNetGenerator(config.latent_dim, sample_shape, base_filters=config.base_filters,
+                                    num_classes=num_classes)
     else:
         units = (config.mlp_units,) * 3
         critic = MLPCritic(sample_shape, units, spectral_norm=sn, num_classes=num_classes)
