@@ -29,7 +29,9 @@ def up_block(x, filters, norm):
 
 def down_block(x, filters, normalization, spectral_norm):
     """Critic block, pre-activation: [LN] -> ReLU -> Conv3x3 -> [LN] -> ReLU -> Conv3x3 -> mean-pool 2x,
-    plus mean-pool 2x -> Conv1x1. No BatchNorm: the gradient penalty is per example."""
+    plus Conv1x1 -> mean-pool 2x (the paper's ConvMeanPool shortcut; pooling first also made TensorFlow's
+    oneDNN remapper fail on Conv1x1 + BiasAdd + Add, an error line in every run). No BatchNorm: the
+    gradient penalty is per example."""
     def conv(f, k):
         return maybe_spectral(keras.layers.Conv2D(f, k, padding="same"), spectral_norm)
 
@@ -38,7 +40,7 @@ def down_block(x, filters, normalization, spectral_norm):
             h = keras.layers.LayerNormalization(axis=[1, 2, 3])(h)
         return keras.layers.ReLU()(h)
 
-    shortcut = conv(filters, 1)(keras.layers.AveragePooling2D(2)(x))
+    shortcut = keras.layers.AveragePooling2D(2)(conv(filters, 1)(x))
     h = conv(x.shape[-1], 3)(pre(x))
     h = keras.layers.AveragePooling2D(2)(conv(filters, 3)(pre(h)))
     return keras.layers.Add()([shortcut, h])

@@ -19,7 +19,7 @@ class ResNetCritic(Network):
     """Conv3x3 -> [residual down-block]* -> ReLU -> global mean -> Dense(1), a linear score.
 
     Each down-block (`resnet_blocks.down_block`) halves the side with two pre-activation 3x3 convolutions
-    and a 2x mean-pool, beside a mean-pool + 1x1 shortcut. No BatchNorm (it couples the examples of a
+    and a 2x mean-pool, beside a 1x1 + mean-pool shortcut. No BatchNorm (it couples the examples of a
     batch and breaks the per-example gradient penalty); `normalization="layer"` is the paper's
     substitute. 64x64 with `base_filters=d`: d, then blocks of 2d, 4d, 8d, 8d down to 4x4, as the paper's
     `gan_64x64.py` ResNet critic; its head flattens, this one averages the 4x4 map (as its CIFAR critic).
