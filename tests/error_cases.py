@@ -99,7 +99,7 @@ CASES = [
     Case("train-checkpoint-every-0", "wgan-train", T("--checkpoint_every=0"), ("checkpoint_every=0",)),
     Case("train-seed-negative", "wgan-train", T("--seed=-1"), ("--seed=-1",)),
     Case("train-lipschitz-unknown", "wgan-train", T("--lipschitz=l2"), ("--lipschitz", "l2")),
-    Case("train-architecture-unknown", "wgan-train", T("--architecture=resnet"), ("architecture='resnet'",)),
+    Case("train-architecture-unknown", "wgan-train", T("--architecture=vit"), ("architecture='vit'",)),
     Case("train-lr-decay-unknown", "wgan-train", T("--lr_decay=cosine"), ("lr_decay='cosine'",)),
     Case("train-preset-unknown", "wgan-train", T("--preset=nope"), ("preset='nope'",)),
     Case("train-dataset-not-a-name", "wgan-train", T("--dataset=mnïst"), ("dataset='mnïst'", "TFDS")),

@@ -27,6 +27,8 @@ _NAMES = {
     "MLPGenerator": "wgan_keras.models",
     "pretrained": "wgan_keras.packaged",
     "sample": "wgan_keras.sampling",
+    "ResNetCritic": "wgan_keras.models",
+    "ResNetGenerator": "wgan_keras.models",
     "critic_iterations_for": "wgan_keras.schedules",
     "WGAN": "wgan_keras.wgan",
 }

@@ -21,12 +21,12 @@ from wgan_keras.choices import (
 )
 from wgan_keras.presets import PRESETS
 
-ARCHITECTURES = ("dcgan", "mlp")
+ARCHITECTURES = ("dcgan", "mlp", "resnet")
 LR_DECAYS = ("none", "linear")
 # Fields a rerun in the same workdir may change: how long to train and how to
 # report, not what is trained. Any other difference is refused (see `differences`).
 MUTABLE = ("epochs", "generator_iters", "sample_every", "checkpoint_every", "log_every", "eval_every", "strategy",
-           "download",
+           "download", "inception_weights",
            "data_dir")
 BIG = 1 << 40  # "practically unbounded" for counts of iterations
 
@@ -42,14 +42,16 @@ APPLIES = {
     "image_size": ("image data", lambda c: not c.is_toy, lambda c: f"the 2-D toy {c.dataset!r}"),
     "channels": ("image data", lambda c: not c.is_toy, lambda c: f"the 2-D toy {c.dataset!r}"),
     "upsample": ("the dcgan architecture (images)", lambda c: c.resolved_architecture == "dcgan",
-                 lambda c: f"the 2-D toy {c.dataset!r}" if c.is_toy else "--architecture mlp"),
-    "base_filters": ("the dcgan architecture (images)", lambda c: c.resolved_architecture == "dcgan",
+                 lambda c: f"the 2-D toy {c.dataset!r}" if c.is_toy else f"--architecture {c.resolved_architecture}"),
+    "base_filters": ("the dcgan and resnet architectures (images)",
+                     lambda c: c.resolved_architecture in ("dcgan", "resnet"),
                      lambda c: f"the 2-D toy {c.dataset!r}" if c.is_toy else "--architecture mlp"),
     "mlp_units": ("the mlp architecture (toys, or --architecture mlp)", lambda c: c.resolved_architecture == "mlp",
-                  lambda c: "the dcgan architecture"),
+                  lambda c: f"the {c.resolved_architecture} architecture"),
     "data_dir": ("TFDS datasets", _is_tfds, lambda c: "--images" if c.images else f"dataset {c.resolved_dataset!r}"),
     "download": ("TFDS datasets", _is_tfds, lambda c: "--images" if c.images else f"dataset {c.resolved_dataset!r}"),
     "augment": ("image data", lambda c: not c.is_toy, lambda c: f"the 2-D toy {c.dataset!r}"),
+    "inception_weights": ("--eval_every", lambda c: c.eval_every is not None, lambda c: "a run without --eval_every"),
     "clip_value": ("--lipschitz clip", lambda c: c.lipschitz == "clip", lambda c: f"--lipschitz {c.lipschitz}"),
     "gp_weight": ("--lipschitz gp", lambda c: c.lipschitz == "gp", lambda c: f"--lipschitz {c.lipschitz}"),
     "adam_beta1": ("--lipschitz gp or sn (Adam)", lambda c: c.lipschitz != "clip", lambda c: "--lipschitz clip "
@@ -75,9 +77,12 @@ class TrainConfig:
                                        default_help="the data's own (folders: 64)")
     channels: Optional[int] = option(None, "Image channels.", choices=(1, 3),
                                      default_help="the data's own (folders: 3)")
-    architecture: Optional[str] = option(None, "Critic and generator family.", choices=ARCHITECTURES,
+    architecture: Optional[str] = option(None, "Critic and generator family: dcgan, mlp, or resnet (WGAN-GP's "
+                                                "residual networks, for colour images).", choices=ARCHITECTURES,
                                          default_help="dcgan for images, mlp for toys")
-    base_filters: int = option(64, "DCGAN width: filters of the widest critic layer.", low=1, high=1024)
+    base_filters: int = option(64, "DCGAN width: filters of the widest critic layer; ResNet: of the "
+                                           "critic's first conv and the last generator block (d in WGAN-GP's "
+                                           "code).", low=1, high=1024)
     upsample: str = option("transpose", "DCGAN generator upsampling: stride-2 transposed convolutions (the "
                                         "paper's) or nearest 2x + 3x3 convolution, which Edge TPUs and NPUs run "
                                         "full-integer.", choices=UPSAMPLING)
@@ -113,10 +118,16 @@ class TrainConfig:
     log_every: int = option(10, "Generator iterations between metrics.csv rows and TensorBoard scalars.",
                             low=1, high=BIG)
     eval_every: Optional[int] = option(None, "Generator iterations between Fréchet distance and KID evaluations "
-                                             "(1,000 samples against the 1,000 held-out bundled digits, in the "
-                                             "bundled digit network's features; 1-channel images only), and at "
-                                             "the run's last iteration, on the console, in metrics.csv and "
-                                             "TensorBoard.", low=1, high=BIG, default_help="none (no evaluation)")
+                                             "(1,000 samples; grey images: against the 1,000 held-out bundled "
+                                             "digits in the bundled digit network's features; colour images: "
+                                             "FID/KID against 2,000 of the run's own images in InceptionV3 pool "
+                                             "features, docs/images.md), and at the run's last iteration, on the "
+                                             "console, in metrics.csv and TensorBoard.", low=1, high=BIG,
+                                       default_help="none (no evaluation)")
+    inception_weights: Optional[str] = option(None, "A local InceptionV3 (include_top=False) weights file for "
+                                                    "--eval_every's FID on colour images.",
+                                              default_help="$WGAN_INCEPTION_WEIGHTS, else Keras's ImageNet file, "
+                                                           "fetched once to ~/.keras/models")
     ema_decay: Optional[float] = option(None, "Keep an exponential moving average of the generator's weights "
                                               "with this decay (e.g. 0.999), for samples, evaluation and export.",
                                         low=1e-6, high=1 - 1e-9, default_help="none (no EMA)")

@@ -22,7 +22,7 @@ from wgan_keras.checkpoint import check_checkpoint, load_checkpoint
 from wgan_keras.data import check_array, epoch_dataset, epochs_dataset, load_data, load_labeled_data, steps_per_epoch
 from wgan_keras.distribute import make_strategy, set_precision
 from wgan_keras.memory import check_training_fits
-from wgan_keras.models import DCGANCritic, DCGANGenerator, MLPCritic, MLPGenerator
+from wgan_keras.models import DCGANCritic, DCGANGenerator, MLPCritic, MLPGenerator, ResNetCritic, ResNetGenerator
 from wgan_keras.optimizers import make_optimizer
 from wgan_keras.progress import Progress
 from wgan_keras.wgan import WGAN
@@ -49,6 +49,11 @@ def build_model(config, sample_shape, num_classes=None):
                              num_classes=num_classes)
         generator = DCGANGenerator(config.latent_dim, sample_shape, base_filters=config.base_filters,
                                    upsample=config.upsample, num_classes=num_classes)
+    elif config.resolved_architecture == "resnet":
+        critic = ResNetCritic(sample_shape, base_filters=config.base_filters, spectral_norm=sn,
+                              num_classes=num_classes)
+        generator = ResNetGenerator(config.latent_dim, sample_shape, base_filters=config.base_filters,
+                                    num_classes=num_classes)
     else:
         units = (config.mlp_units,) * 3
         critic = MLPCritic(sample_shape, units, spectral_norm=sn, num_classes=num_classes)
@@ -150,7 +155,7 @@ def _callbacks(config, workdir, model, data, verbose, planned, classes):
     saver = Checkpointer(os.path.join(workdir, wd.CHECKPOINT), config.checkpoint_every, guard)
     sampler = Sampler(os.path.join(workdir, "samples"), config.sample_every, z, writer, guard,
                       data[:4096] if config.is_toy else None, labels)
-    quality = _quality(config, writer, planned, workdir, classes)
+    quality = _quality(config, writer, planned, workdir, classes, data)
     logger = MetricsLogger(os.path.join(workdir, wd.METRICS), config.log_every, writer, quality)
     for callback in (saver, sampler, logger, *quality_list(quality)):
         callback.last = start  # what was written at the checkpoint's iteration stays
@@ -165,20 +170,28 @@ def quality_list(quality):
 
 
 def _check_quality(config, data):
-    """--eval_every needs data the bundled digit network can score: checked before anything is written."""
-    if config.eval_every is not None and (config.is_toy or data.ndim != 4 or data.shape[-1] != 1):
-        raise ValueError(f"eval_every: the built-in Fréchet distance scores 1-channel images (digits), the data has "
+    """--eval_every needs images, and off the digit network an InceptionV3 weights file: checked before
+    anything is written."""
+    if config.eval_every is not None and (config.is_toy or data.ndim != 4):
+        raise ValueError(f"eval_every: the built-in Fréchet distance scores images, the data has "
                          f"samples of shape {tuple(data.shape[1:])}; for other data pass "
                          f"wgan_keras.evaluation.QualityEvaluator(extractor=...) in train(callbacks=...)")
+    if config.eval_every is not None:
+        from wgan_keras.evaluation import inception
+        if not inception.digit_scored(data):
+            inception.weights_path(config.inception_weights)
 
 
-def _quality(config, writer, last, workdir, classes=None):
-    """The --eval_every evaluator: the bundled digit network against the held-out bundled digits, every
-    eval_every generator iterations and at the run's `last` one (the score a run ends with); for a
-    conditional model over the digit classes also per class (FD, classifier agreement) in class_quality.csv."""
+def _quality(config, writer, last, workdir, classes=None, data=None):
+    """The --eval_every evaluator: the bundled digit network against the held-out bundled digits (grey
+    28/32-pixel images), else InceptionV3 against the run's own images, every eval_every generator
+    iterations and at the run's `last` one (the score a run ends with); for a conditional model over the
+    digit classes also per class (FD, classifier agreement) in class_quality.csv."""
     if config.eval_every is None:
         return None
-    from wgan_keras.evaluation import ClassQualityEvaluator, QualityEvaluator, knows_classes
+    from wgan_keras.evaluation import ClassQualityEvaluator, QualityEvaluator, inception, knows_classes
+    if data is not None and not inception.digit_scored(data):
+        return inception.evaluator(config, data, workdir, writer, (last,))
     if knows_classes(classes):
         return ClassQualityEvaluator(config.eval_every, os.path.join(workdir, wd.CLASS_QUALITY), writer=writer,
                                      at=(last,))

@@ -22,7 +22,8 @@ METRICS = "metrics.csv"
 LOCK = ".wgan-keras.lock"
 CLASSES = "classes.json"  # --conditional: the class names, label i being the i-th (samples and exports name them)
 CLASS_QUALITY = "class_quality.csv"  # --conditional --eval_every: per-class FD and classifier agreement
-OURS = (CHECKPOINT, METRICS, "w_estimate.png", "samples", "tensorboard", CLASSES, CLASS_QUALITY)
+INCEPTION_REFERENCE = "inception_reference.npz"  # --eval_every on colour images: the data's features, kept
+OURS = (CHECKPOINT, METRICS, "w_estimate.png", "samples", "tensorboard", CLASSES, CLASS_QUALITY, INCEPTION_REFERENCE)
 
 
 def _read_config(workdir):

@@ -29,10 +29,12 @@ class QualityEvaluator(keras.callbacks.Callback):
         kid_subset_size: samples per KID subset.
         writer: a `tf.summary` writer for TensorBoard scalars, or None.
         at: generator iterations to evaluate at besides every `every`-th (e.g. a run's last one).
+        reference_features: the reference's features when already computed (instead of `reference`).
     """
 
     def __init__(self, every=None, reference=None, extractor=None, n=1000, seed=0, kid_subsets=10,
-                 kid_subset_size=500, writer=None, at=()):
+                 kid_subset_size=500, writer=None, at=(),
+                 reference_features=None):
         super().__init__()
         self.at = frozenset(int(i) for i in at)  # also at these generator iterations (wgan-train: the last)
         if every is not None and (isinstance(every, bool) or int(every) < 1):
@@ -42,7 +44,7 @@ class QualityEvaluator(keras.callbacks.Callback):
         self.every, self.n, self.seed = (None if every is None else int(every)), int(n), int(seed)
         self.kid_subsets, self.kid_subset_size, self.writer = kid_subsets, kid_subset_size, writer
         self._reference, self._extractor = reference, extractor
-        self._reference_features = None
+        self._reference_features = None if reference_features is None else np.asarray(reference_features, np.float64)
         self.history = []
         self.last = None
 

@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""Colour image quality against CPU-minutes of one core, on a benchmarks/shapes.py folder.
+
+Two steps, so that a long run never waits for its judge:
+
+    python benchmarks/shapes.py --out /tmp/shapes64 --num 20000
+    taskset -c 1 python benchmarks/colour_quality.py train --out runs/c_dcgan --images /tmp/shapes64 --preset fast
+    taskset -c 1 python benchmarks/colour_quality.py train --out runs/c_resnet --images /tmp/shapes64 \\
+        --preset colour
+    python benchmarks/colour_quality.py score runs/c_dcgan runs/c_resnet     # the table, in shape features
+
+`train` runs wgan-train's own training (every other flag is a wgan-train flag) with TensorFlow on one thread
+and measures the clock as this process's CPU time from the first step (loading the folder is not counted)
+minus the time spent saving samples. At each CPU-minute
+mark (--marks) it writes samples_<mark>min.npz (1,000 fixed-seed samples as uint8, the EMA generator's
+when kept, and the raw generator's) and grid_<mark>min.png (64 of them), and rows.json.
+
+`score` judges every saved mark in the shape feature network's features (benchmarks/shape_features.py):
+Fréchet distance and KID against 2,000 held-out drawings (seed 1), the real floor (2,000 other held-out
+drawings against the same reference), and attribute coverage: how many of the 5 shapes x 8 colours the
+network sees at least 5 times in the 1,000 samples, and the shares it labels with confidence >= 0.9.
+"""
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+NUM = 1000
+
+
+def to_uint8(images):
+    import numpy as np
+    return np.clip(np.rint((np.asarray(images, np.float32) + 1) * 127.5), 0, 255).astype(np.uint8)
+
+
+def train_main(argv):
+    p = argparse.ArgumentParser(prog="colour_quality.py train")
+    p.add_argument("--out", required=True)
+    p.add_argument("--marks", default="5,10,20,30,45,60", help="CPU-minutes at which to save samples")
+    a, rest = p.parse_known_args(argv)
+    if os.path.exists(a.out):
+        sys.exit(f"colour_quality: --out {a.out} exists; pick a new folder")
+    try:
+        marks = [float(m) * 60 for m in a.marks.split(",")]
+    except ValueError:
+        sys.exit(f"colour_quality: --marks must be comma-separated minutes, got --marks {a.marks!r}")
+    import keras
+    import numpy as np
+    import tensorflow as tf
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    from wgan_keras.images import save_image_grid
+    from wgan_keras.main import configs
+    from wgan_keras.train import train
+
+    _, config = configs(rest)
+    config = dataclasses.replace(config, generator_iters=10 ** 8, sample_every=10 ** 8, checkpoint_every=10 ** 8,
+                                 log_every=50).validate()
+    clock = {"cpu0": time.process_time(), "eval": 0.0, "done": 0}
+    rows = []
+    os.makedirs(a.out)
+
+    class Clock(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):  # loading and decoding the folder is not training time
+            clock["cpu0"] = time.process_time()
+
+        def on_train_batch_end(self, batch, logs=None):
+            cpu = time.process_time() - clock["cpu0"] - clock["eval"]
+            if cpu < marks[clock["done"]]:
+                return
+            t0 = time.process_time()
+            mark = marks[clock["done"]] / 60
+            gi = int(keras.ops.convert_to_numpy(self.model.generator_iterations))
+            z = keras.random.normal((NUM, self.model.latent_dim), seed=0)
+            raw = to_uint8(keras.ops.convert_to_numpy(self.model.generator(z, training=False)))
+            saved = {"raw": raw}
+            if self.model.ema_generator is not None:
+                saved["ema"] = to_uint8(self.model.generate(NUM, seed=0))
+            np.savez_compressed(os.path.join(a.out, f"samples_{mark:g}min.npz"), **saved)
+            shown = saved.get("ema", raw)
+            save_image_grid(os.path.join(a.out, f"grid_{mark:g}min.png"), shown[:64].astype(np.float32) / 127.5 - 1,
+                            columns=8)
+            rows.append({"mark": mark, "generator_iterations": gi, "cpu_minutes": cpu / 60,
+                         "wall": time.strftime("%H:%M:%S")})
+            print(rows[-1], flush=True)
+            with open(os.path.join(a.out, "rows.json"), "w") as f:
+                json.dump({"config": config.to_dict(), "rows": rows}, f, indent=1)
+            clock["done"] += 1
+            clock["eval"] += time.process_time() - t0
+            if clock["done"] == len(marks):
+                self.model.stop_training = True
+
+    train(config, os.path.join(a.out, "workdir"), callbacks=[Clock()], verbose=0)
+
+
+def score_main(argv):
+    p = argparse.ArgumentParser(prog="colour_quality.py score")
+    p.add_argument("runs", nargs="+", help="folders written by `train`")
+    p.add_argument("--json", help="also write the table as JSON here")
+    a = p.parse_args(argv)
+    import numpy as np
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from shape_features import ShapeJudge
+    judge = ShapeJudge()
+    print(f"real floor: FD {judge.floor['fd']:.3f}, KID {judge.floor['kid']:.4f}, "
+          f"cells {judge.floor['cells']}/40, confident {judge.floor['confident']:.2f}")
+    table = {"floor": judge.floor, "runs": {}}
+    for run in a.runs:
+        if not os.path.exists(os.path.join(run, "rows.json")):
+            print(f"{run}: no mark reached yet")
+            continue
+        with open(os.path.join(run, "rows.json")) as f:
+            info = json.load(f)
+        out = []
+        for row in info["rows"]:
+            saved = np.load(os.path.join(run, f"samples_{row['mark']:g}min.npz"))
+            for kind in saved.files:
+                s = judge.score(saved[kind])
+                out.append({**row, "kind": kind, **s, "fd_over_floor": s["fd"] / judge.floor["fd"]})
+                print(f"{run} {row['mark']:g} min ({row['generator_iterations']} it) {kind}: FD {s['fd']:.2f} "
+                      f"({s['fd'] / judge.floor['fd']:.1f}x floor), KID {s['kid']:.4f}, cells {s['cells']}/40, "
+                      f"confident {s['confident']:.2f}", flush=True)
+        table["runs"][run] = {"config": info["config"], "rows": out}
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(table, f, indent=1)
+
+
+def main():
+    commands = {"train": train_main, "score": score_main}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
+        sys.exit(f"colour_quality: the first argument must be one of {tuple(commands)}")
+    commands[sys.argv[1]](sys.argv[2:])
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit("colour_quality: interrupted")
