@@ -123,7 +123,7 @@ def _tfds_stream(source, batch_size, n_critic, seed, first_epoch, first_step, nu
         blocks = tf.data.TFRecordDataset(shards).batch(BLOCK).enumerate()
         shuffle = lambda k, b: tf.gather(b, _order(tf.shape(b)[0], seed, e * (1 << 24) + k))  # noqa: E731
         records = blocks.map(shuffle).unbatch().take(spe * per_step)
-        return records.skip(tf.where(tf.equal(e, first_epoch), first_step * per_step, 0))
+        return records.skip(tf.where(tf.equal(e, first_epoch), tf.constant(first_step * per_step, tf.int64), 0))
 
     share = batch_size // workers
     records = tf.data.Dataset.range(first_epoch, last_epoch + 1).flat_map(epoch_records).take(num_steps * per_step)
