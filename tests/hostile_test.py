@@ -230,12 +230,13 @@ def test_messages_name_the_folder_that_could_not_be_read(tmp_path, monkeypatch):
     w = f"--workdir={tmp_path / 'w'}"
     folder = tmp_path / "pics"
     (folder / "private").mkdir(parents=True)
-    real_walk = os.walk
+    real_scandir = os.scandir
 
-    def walk(top, onerror=None, **k):  # root reads every folder: simulate the permission error
-        onerror(PermissionError(errno.EACCES, "Permission denied", str(folder / "private")))
-        yield from real_walk(top, **k)
-    monkeypatch.setattr(os, "walk", walk)
+    def scandir(path="."):  # root reads every folder: simulate the permission error
+        if str(path) == str(folder / "private"):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_scandir(path)
+    monkeypatch.setattr(os, "scandir", scandir)
     one_line(in_process("wgan-train", [*FLAGS, w, f"--images={folder}"]), "wgan-train", "could not read",
              "private")
     assert not (tmp_path / "w").exists()

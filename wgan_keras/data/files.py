@@ -19,16 +19,17 @@ DATA = "data.json"  # in the workdir: the file count of the folder the run was s
 
 
 class FileIndex:
-    """`paths` (str, relative to `root`, in list order) and, for class folders, `labels` and `classes`."""
+    """`paths` (str, relative to `root`, in list order) and, for class folders, `labels` and `classes`;
+    `special`: image-named entries that are not regular files (left out)."""
 
-    def __init__(self, root, paths, labels=None, classes=None):
-        self.root, self.paths, self.labels, self.classes = root, paths, labels, classes
+    def __init__(self, root, paths, labels=None, classes=None, special=()):
+        self.root, self.paths, self.labels, self.classes, self.special = root, paths, labels, classes, list(special)
 
     def __len__(self):
         return len(self.paths)
 
 
-def _walk(root, prefix, paths, unreadable, log):
+def _walk(root, prefix, paths, unreadable, special, log):
     """Appends the image files under root/prefix to `paths` (depth first, names sorted)."""
     stack = [prefix]
     while stack:
@@ -45,8 +46,12 @@ def _walk(root, prefix, paths, unreadable, log):
             try:
                 if entry.is_dir(follow_symlinks=False):
                     folders.append(name)
+                elif not entry.name.lower().endswith(IMAGE_EXTENSIONS):
+                    continue
                 # is_file() follows links: a link to a device or a named pipe (reading one never ends) stays out
-                elif entry.is_file() and entry.name.lower().endswith(IMAGE_EXTENSIONS):
+                elif not entry.is_file():
+                    special.append(name)
+                else:
                     paths.append(name)
                     if log and len(paths) % PROGRESS_EVERY == 0:
                         log(f"indexed {len(paths):,} files…")
@@ -60,11 +65,11 @@ def index_folder(folder, conditional=False, log=None):
     image_dataset_from_directory names them (files directly in `folder` belong to no class)."""
     if not os.path.isdir(folder):
         raise ValueError(f"images={folder!r} is not a directory")
-    paths, labels, unreadable = [], [], []
+    paths, labels, unreadable, special = [], [], [], []
     classes = class_folders(folder) if conditional else None
     for label, name in enumerate(classes or [""]):
         before = len(paths)
-        _walk(folder, name, paths, unreadable, log)
+        _walk(folder, name, paths, unreadable, special, log)
         labels.append(np.full(len(paths) - before, label, np.int32))
     if not paths:
         where = f" (could not read {unreadable[0]})" if unreadable else ""
@@ -78,7 +83,7 @@ def index_folder(folder, conditional=False, log=None):
                       stacklevel=2)
     if log and len(paths) >= PROGRESS_EVERY:
         log(f"indexed {len(paths):,} files")
-    return FileIndex(folder, paths, np.concatenate(labels) if conditional else None, classes)
+    return FileIndex(folder, paths, np.concatenate(labels) if conditional else None, classes, special)
 
 
 def check_changed(workdir, count, resuming):

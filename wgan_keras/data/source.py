@@ -5,6 +5,9 @@ in-memory uint8 array (the path the bundled digits always take) or a `Streamed` 
 `pipeline.epoch_dataset` / `epochs_dataset` turn into a tf.data pipeline reading only the files of the
 steps asked for. Both visit epoch e in the order of the same stateless (seed, e) permutation.
 """
+import os
+import warnings
+
 import numpy as np
 import tensorflow as tf
 
@@ -13,6 +16,9 @@ from wgan_keras.data.files import index_folder
 from wgan_keras.data.pipeline import _order, scale_images, steps_per_epoch
 
 CACHE_BYTES = 256 << 20  # decoded images up to this size are decoded once and kept in memory
+# Folders of more files stream: decoding them all up front (about 1 ms a file on a shared core) would
+# delay every start and every resume by more than streaming costs over a whole run.
+CACHE_FILES = 8192
 BLOCK = 4096  # TFDS records shuffled within blocks of this many (about 50 MB of 64x64 JPEG records)
 
 
@@ -79,18 +85,24 @@ def open_images(folder, size, channels, conditional=False, log=None, limit=None)
     a `Streamed` source for it when its decoded images would not fit in the cache."""
     index = index_folder(folder, conditional, log)
     need, limit = len(index) * size * size * channels, cache_limit() if limit is None else limit
-    if need > limit:
+    if need > limit or len(index) > CACHE_FILES:
+        if index.special:
+            warnings.warn(f"images: skipped {len(index.special)} entries that are not regular files (first: "
+                          f"{os.path.join(folder, index.special[0])})", stacklevel=3)
+        why = f"{_mb(need)} decoded is over the cache limit of {_mb(limit)}" if need > limit else \
+            f"decoding over {CACHE_FILES:,} files at every start and resume would cost more than streaming"
         _say(log, f"data: streaming {len(index):,} files from {folder}, decoded in parallel as training reads "
-                  f"them; not cached: {_mb(need)} decoded is over the cache limit of {_mb(limit)}")
+                  f"them; not cached: {why}")
         return Streamed(len(index), size, channels, index=index, classes=index.classes)
-    images, labels, skipped = stream.load_all(index, size, channels)
+    images, labels, bad = stream.load_all(index, size, channels)
     if not len(images):
         raise ValueError(f"images={folder!r}: none of its {len(index)} image files could be decoded")
-    if skipped:
-        import warnings
-        warnings.warn(f"images: skipped {skipped} of {len(index)} files that could not be decoded", stacklevel=2)
-    _say(log, f"data: {len(images):,} images from {folder} decoded once and cached in memory ({_mb(images.nbytes)} "
-              f"is within the cache limit of {_mb(limit)})")
+    bad = [os.path.join(folder, p) for p in index.special + bad]
+    if bad:  # as sources.load_folder words it
+        warnings.warn(f"images: skipped {len(bad)} of {len(index) + len(index.special)} files that could not be "
+                      f"decoded or are not regular files (first: {bad[0]})", stacklevel=3)
+    _say(log, f"data: {len(images):,} images from {folder} decoded once and cached in memory ({_mb(images.nbytes)}, "
+              f"within the cache limit of {_mb(limit)} and {CACHE_FILES:,} files)")
     return (images, labels, index.classes) if conditional else images
 
 
@@ -137,7 +149,8 @@ def _tfds_stream(source, batch_size, n_critic, seed, first_epoch, first_step, nu
         return (image, tf.cast(example["label"], tf.int32)) if labelled else image
 
     examples = records.unbatch().map(decode, num_parallel_calls=tf.data.AUTOTUNE)
-    batches = examples.batch(share, drop_remainder=True)
+    batches = examples.batch(share, drop_remainder=True).apply(tf.data.experimental.assert_cardinality(
+        num_steps * n_critic))  # a known length: Keras under tf.distribute counts an unknown one as one step
     if labelled:
         return batches.map(lambda x, y: (scale_images(x), y)).prefetch(tf.data.AUTOTUNE)
     return batches.map(scale_images).prefetch(tf.data.AUTOTUNE)

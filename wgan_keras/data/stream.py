@@ -139,21 +139,23 @@ def stream(index, size, channels, batch_size, n_critic, seed, first_epoch, first
     root = tf.constant(index.root.rstrip("/") + "/")
     at = positions(len(index), batch_size, n_critic, seed, first_epoch, first_step, num_steps, worker, workers)
     files = at.map(lambda i: tf.strings.join([root, tf.gather(paths, i)]))
-    images = decoded(files, size, channels).map(lambda x, ok: scale_images(_replace_bad(x, ok)))
+    shape = (batch_size // workers, size, size, channels)  # static: tf.distribute splits batches of known size
+    images = decoded(files, size, channels).map(lambda x, ok: tf.ensure_shape(scale_images(_replace_bad(x, ok)),
+                                                                               shape))
     if labels is not None:
         images = tf.data.Dataset.zip(images, at.map(lambda i: tf.gather(labels, i)))
-    return images.prefetch(tf.data.AUTOTUNE)
+    # A known length: Keras under tf.distribute counts an epoch of unknown length as one step
+    return images.apply(tf.data.experimental.assert_cardinality(num_steps * n_critic)).prefetch(tf.data.AUTOTUNE)
 
 
 def load_all(index, size, channels):
-    """Every file of the index decoded once, in parallel, into uint8 (N, size, size, channels) (with labels:
-    (images, labels)); files that fail are left out and counted in the returned `skipped`."""
+    """Every file of the index decoded once, in parallel, into uint8 (N, size, size, channels), the labels
+    of those that decoded (None without classes), and the paths of those that did not."""
     paths = tf.data.Dataset.from_tensor_slices(tf.strings.join([index.root.rstrip("/") + "/", index.paths]))
     out, oks = [], []
-    for images, ok in decoded(paths.batch(1024), size, channels).as_numpy_iterator():
+    for images, ok in decoded(paths.batch(256), size, channels).as_numpy_iterator():
         out.append(images[ok])
         oks.append(ok)
     ok = np.concatenate(oks)
-    images = np.concatenate(out)
     labels = None if index.labels is None else index.labels[ok]
-    return images, labels, int((~ok).sum())
+    return np.concatenate(out), labels, [index.paths[i] for i in np.flatnonzero(~ok)]
