@@ -142,14 +142,37 @@ def test_two_replicas_resuming_see_the_batches_of_one_device(folder):
 
 
 def test_two_worker_processes_read_disjoint_files(folder, tmp_path):
-    """Each process (as a multi-worker job would) reads its share through the real pipeline, logging the
-    files it opened: no file is opened by both, and together they read the epoch."""
-    for w in (0, 1):
-        proc = subprocess.run([sys.executable, os.path.join(HERE, "stream_worker.py"), "share", folder, str(w),
-                               str(tmp_path / f"read{w}.txt")], capture_output=True, text=True, timeout=300)
-        assert proc.returncode == 0, proc.stderr[-3000:]
-    read = [set((tmp_path / f"read{w}.txt").read_text().split()) for w in (0, 1)]
+    """A two-worker MultiWorkerMirroredStrategy job trains an epoch on a streamed folder, logging the files
+    each worker opens: no file is opened by both, together they read the epoch, and the workers agree."""
+    import json
+    import socket
+
+    def free_port():
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+    cluster = {"worker": [f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"]}
+    workers = []
+    try:
+        for w in (0, 1):
+            env = dict(os.environ, TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": w}}))
+            workers.append(subprocess.Popen([sys.executable, os.path.join(HERE, "stream_worker.py"), "share", folder,
+                                             str(tmp_path / f"worker{w}")], env=env, stdout=subprocess.PIPE,
+                                            stderr=subprocess.STDOUT, text=True))
+        for worker in workers:
+            output, _ = worker.communicate(timeout=300)
+            assert worker.returncode == 0, output[-3000:]
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
+    read = [set((tmp_path / f"worker{w}.txt").read_text().split()) for w in (0, 1)]
     assert read[0] and not read[0] & read[1] and len(read[0] | read[1]) == 48
+    chief, other = np.load(tmp_path / "worker0.npz"), np.load(tmp_path / "worker1.npz")
+    assert int(chief["generator_iterations"]) == 6
+    for key in chief.files:
+        np.testing.assert_array_equal(chief[key], other[key], err_msg=key)
 
 
 def tiny(folder, **overrides):
