@@ -81,7 +81,7 @@ def index_folder(folder, conditional=False, log=None):
     if unreadable:
         warnings.warn(f"images: skipped {len(unreadable)} entries that could not be read (first: {unreadable[0]})",
                       stacklevel=2)
-    if log and len(paths) >= PROGRESS_EVERY:
+    if log and len(paths) >= PROGRESS_EVERY and len(paths) % PROGRESS_EVERY:  # the total, unless just said
         log(f"indexed {len(paths):,} files")
     return FileIndex(folder, paths, np.concatenate(labels) if conditional else None, classes, special)
 
