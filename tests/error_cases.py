@@ -157,7 +157,7 @@ CASES = [
     Case("folder-empty", "wgan-train", folder({}), ("holds no",)),
     Case("folder-no-images", "wgan-train", folder({"a.txt": b"x"}), ("holds no",)),
     Case("folder-only-corrupt", "wgan-train", folder({"a.jpg": b"nope", "b.png": PNG[:50]}), ("none of its 2",)),
-    Case("folder-unreadable-subfolder", "wgan-train", folder({}), ("could not read", "private"),
+    Case("folder-unreadable-subfolder", "wgan-train", folder({"private/": None}), ("could not read", "private"),
          patch=unreadable_subfolder),
     Case("folder-is-a-file", "wgan-train", T("--images={regular_file}"), ("not a directory",)),
     # ---- workdirs

@@ -157,11 +157,12 @@ ctrl_c_on_load = _on_load(KeyboardInterrupt())  # Ctrl-C while the checkpoint lo
 
 
 def unreadable_subfolder(mp):
-    """A sub-folder `private` of the image folder that cannot be read (root reads every folder)."""
-    real = os.walk
+    """A sub-folder `private` of the image folder that cannot be read (root reads every folder, so listing it
+    raises as it would for another user's folder)."""
+    real = os.scandir
 
-    def walk(top, onerror=None, **kwargs):
-        if onerror is not None and str(top).endswith("pics"):
-            onerror(PermissionError(errno.EACCES, "Permission denied", os.path.join(top, "private")))
-        yield from real(top, **kwargs)
-    mp.setattr(os, "walk", walk)
+    def scandir(path="."):
+        if os.path.basename(str(path)) == "private":
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real(path)
+    mp.setattr(os, "scandir", scandir)

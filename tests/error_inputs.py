@@ -59,11 +59,13 @@ def on_copy(*flags, checkpoint=None, config=None, damage=None):
 
 
 def folder(files, *flags):
-    """wgan-train argv on a folder of `files` ({name: bytes}) as --images."""
+    """wgan-train argv on a folder of `files` ({name: bytes}; a name ending in "/" is an empty sub-folder)
+    as --images."""
     def argv(tmp, a):
         (tmp / "pics").mkdir()
         for name, content in files.items():
-            (tmp / "pics" / name).write_bytes(content)
+            path = tmp / "pics" / name
+            path.mkdir() if name.endswith("/") else path.write_bytes(content)
         return T(f"--images={tmp / 'pics'}", *flags)(tmp, a)
     return argv
 

@@ -20,6 +20,9 @@ from wgan_keras import workdir as wd
 from wgan_keras.callbacks import Checkpointer, MetricsLogger, NaNGuard, Sampler, counter, plot_w_estimate
 from wgan_keras.checkpoint import check_checkpoint, load_checkpoint
 from wgan_keras.data import check_array, epoch_dataset, epochs_dataset, load_data, load_labeled_data, steps_per_epoch
+from wgan_keras.data.files import check_changed, record
+from wgan_keras.data.source import Streamed, open_data
+from wgan_keras.data.stream import bad_files
 from wgan_keras.distribute import make_strategy, set_precision
 from wgan_keras.memory import check_training_fits
 from wgan_keras.models import DCGANCritic, DCGANGenerator, MLPCritic, MLPGenerator, ResNetCritic, ResNetGenerator
@@ -235,11 +238,14 @@ def train(config, workdir, callbacks=(), verbose="auto"):
     config = config.validate()
     wd.check(workdir, config)  # before abspath: an empty --workdir must not become the current folder
     workdir = os.path.abspath(workdir)
-    data, labels, classes = _load(config)
+    data, labels, classes = _load(config, print if verbose else None)
     wd.check_classes(workdir, classes)  # a renamed class folder reorders the labels
     spe = steps_per_epoch(len(data), config.batch_size, config.n_critic)
     _check_quality(config, data)
     checkpoint = os.path.join(workdir, wd.CHECKPOINT)
+    changed = check_changed(workdir, len(data), os.path.exists(checkpoint)) if config.images else None
+    if changed and verbose:
+        print(changed, flush=True)
     keras.utils.set_random_seed(config.seed)
     set_precision(config.mixed_precision)
     with wd.claimed(workdir), make_strategy(config.strategy).scope():
@@ -252,14 +258,21 @@ def train(config, workdir, callbacks=(), verbose="auto"):
         itemsize = 4 if keras.config.dtype_policy().compute_dtype == "float32" else 2  # bf16 activations
         check_training_fits(model, config.batch_size, itemsize)  # before a step that TensorFlow cannot survive
         wd.write_config(workdir, config)
+        if config.images:
+            record(workdir, len(data))
         if classes is not None:
             wd.write_classes(workdir, classes)
         return _run(model, config, workdir, (data, labels, classes), spe, callbacks, verbose)
 
 
-def _load(config):
-    """(images, labels, class names) of the run; labels and names are None unless --conditional."""
+def _load(config, log=None):
+    """(images, labels, class names) of the run; labels and names are None unless --conditional. A folder or
+    TFDS dataset too large for memory comes as a `Streamed` source, read as training goes."""
     where = "dataset" if config.images is None else "images"
+    opened = open_data(config, log)
+    if opened is not None:
+        data, labels, classes = opened
+        return (data if isinstance(data, Streamed) else check_array(data, where)), labels, classes
     if not config.conditional:
         return check_array(load_data(config), where), None, None
     images, labels, classes = load_labeled_data(config)
@@ -279,7 +292,7 @@ def _run(model, config, workdir, labeled, spe, callbacks, verbose):
         print(f"wgan-train: resuming {workdir} from generator iteration {start} ({wd.CHECKPOINT})", flush=True)
     # WGAN.fit does not forward shuffle=False; our epochs are shuffled by `epoch_dataset`.
     warnings.filterwarnings("ignore", message="`shuffle=True` was passed")
-    interrupted = None
+    interrupted, bad = None, bad_files[0]
     try:
         with _StopOnCtrlC(model) as ctrl_c:
             _fit_all(model, data, config, spe, [*ours, *callbacks], ctrl_c, labels)
@@ -312,6 +325,9 @@ def _run(model, config, workdir, labeled, spe, callbacks, verbose):
     gi = counter(model, "generator_iterations")
     if sampler.last != gi:
         sampler.write(gi)
+    if verbose and bad_files[0] > bad:
+        print(f"images: {bad_files[0] - bad} files could not be read while training (changed or removed since "
+              f"the start?); each was replaced by another image of its batch")
     if verbose:
         written = [name for name in (wd.CHECKPOINT, "samples/", wd.METRICS, plot and "w_estimate.png", "tensorboard/")
                    if name and os.path.exists(os.path.join(workdir, name.rstrip("/")))]

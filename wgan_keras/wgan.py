@@ -242,7 +242,7 @@ class WGAN(keras.Model):
         else:
             from wgan_keras.data.grouping import array_batches, group_batches
             from wgan_keras.data.pipeline import check_finite
-            if isinstance(x, tf.data.Dataset):
+            if isinstance(x, (tf.data.Dataset, tf.distribute.DistributedDataset)):
                 if batch_size is not None:
                     raise ValueError("batch_size: a dataset is already batched; batch it with your m")
             else:
@@ -250,7 +250,9 @@ class WGAN(keras.Model):
                 x = array_batches(x if y is None else (x, y), batch_size or 64, shuffle, self.num_classes)
                 if validation_data is not None and not isinstance(validation_data, tf.data.Dataset):
                     validation_data = array_batches(validation_data, batch_size or 64, False, self.num_classes)
-            x = group_batches(x, self.n_critic, plumbing.replicas_in_sync(self), self.num_classes, self.sample_shape)
+            if not isinstance(x, tf.distribute.DistributedDataset):  # else grouped by the worker that made it
+                x = group_batches(x, self.n_critic, plumbing.replicas_in_sync(self), self.num_classes,
+                                  self.sample_shape)
         return super().fit(x, epochs=epochs, verbose=verbose, callbacks=callbacks, validation_data=validation_data,
                            shuffle=False,  # x is a dataset by now, shuffled upstream
                            initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,

@@ -71,13 +71,31 @@ def group_batches(dataset, n_critic, replicas=1, num_classes=None, sample_shape=
                              f"got element_spec={spec}")
         if not spec[1].dtype.is_integer:
             raise ValueError(f"x: labels must be integer classes, got dtype {spec[1].dtype.name}")
-        dataset = dataset.map(lambda images, labels, *_: (images, tf.reshape(tf.cast(labels, tf.int32), [-1])))
+        first = next(iter(dataset.take(1)), None)  # the usual mistake, in one line before the first step
+        if first is not None:
+            _in_range(first[1], num_classes, eager=True)
+        dataset = dataset.map(lambda images, labels, *_: (images, _in_range(labels, num_classes)))
         return _group(dataset.map(lambda images, labels: {"images": images, "labels": labels}), spec[0],
                       n_critic, replicas, sample_shape)
     if isinstance(spec, (tuple, list)):  # (images, labels): an unconditional WGAN uses the images
         dataset = dataset.map(lambda *element: element[0])
         spec = spec[0]
     return _group(dataset.map(lambda images: {"images": images}), spec, n_critic, replicas, sample_shape)
+
+
+def _in_range(labels, num_classes, eager=False):
+    """Labels as int32 (m,), checked to lie in [0, num_classes): an embedding lookup would fail on them later
+    with an InvalidArgumentError from GatherV2 naming neither the labels nor the classes."""
+    labels = tf.reshape(tf.cast(labels, tf.int32), [-1])
+    message = f"y: labels must lie in [0, {num_classes - 1}]"
+    if eager:
+        values = labels.numpy()
+        if values.size and (values.min() < 0 or values.max() >= num_classes):
+            raise ValueError(f"{message}, got [{values.min()}, {values.max()}]")
+        return labels
+    tf.debugging.assert_non_negative(labels, message=message)
+    tf.debugging.assert_less(labels, num_classes, message=message)
+    return labels
 
 
 def _group(dataset, spec, n_critic, replicas, sample_shape=None):

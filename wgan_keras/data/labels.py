@@ -39,7 +39,8 @@ def class_folders(folder):
     orders its classes (label i is the i-th name)."""
     if not os.path.isdir(folder):
         raise ValueError(f"images={folder!r} is not a directory")
-    names = sorted(d for d in os.listdir(folder) if os.path.isdir(os.path.join(folder, d)))
+    names = sorted(d for d in os.listdir(folder)  # hidden ones (.ipynb_checkpoints) are no class, as in Keras
+                   if not d.startswith(".") and os.path.isdir(os.path.join(folder, d)))
     if not names:
         raise ValueError(f"conditional: images={folder!r} has no class subfolders (one folder per class, as "
                          f"keras.utils.image_dataset_from_directory reads them), so no labels; drop --conditional")

@@ -70,12 +70,14 @@ def epoch_dataset(x, batch_size, n_critic, seed, epoch, first_step=0, num_steps=
     toy points (float32) as they are. With `labels` (int (N,), conditional training) each batch is
     an (images, labels) pair, in the same order.
     """
-    x = check_array(x)
     per_step = batch_size * n_critic
     total = steps_per_epoch(len(x), batch_size, n_critic)
     num_steps = total - first_step if num_steps is None else num_steps
     if not 0 <= first_step < first_step + num_steps <= total:
         raise ValueError(f"first_step={first_step}, num_steps={num_steps} lie outside an epoch of {total} steps")
+    if hasattr(x, "dataset"):  # files streamed from disk (`source.Streamed`), in this very order
+        return x.dataset(batch_size, n_critic, seed, epoch, first_step, num_steps)
+    x = check_array(x)
     order = _order(len(x), seed, epoch)[first_step * per_step:(first_step + num_steps) * per_step]
     return _batches(x, tf.data.Dataset.from_tensor_slices(order), batch_size, labels)
 
@@ -86,6 +88,9 @@ def epochs_dataset(x, batch_size, n_critic, seed, first_epoch, num_epochs, label
     One `fit` call then trains them all. A call per epoch costs a pipeline to trace and an iterator
     to build and tear down: on the toys' 51-step epochs, 9 % of wgan-train's CPU time (docs/benchmarks.md §5f).
     """
+    if hasattr(x, "dataset"):
+        return x.dataset(batch_size, n_critic, seed, first_epoch, 0, num_epochs * steps_per_epoch(len(x), batch_size,
+                                                                                                 n_critic))
     x = check_array(x)
     used = steps_per_epoch(len(x), batch_size, n_critic) * batch_size * n_critic
     epochs = tf.data.Dataset.range(first_epoch, first_epoch + num_epochs)

@@ -47,19 +47,7 @@ def check_tfds_protos():
 def load_tfds(name, data_dir=None, download=False, split="train", with_labels=False):
     """uint8 (N, H, W, C) images of TFDS dataset `name` (its "image" feature); `with_labels`:
     (images, int32 labels (N,), class names) from its "label" feature too."""
-    if not TFDS_NAME.match(name):  # TFDS would answer in its own words, after seconds of imports
-        raise ValueError(f"dataset={name!r} is neither bundled ({BUNDLED}), a toy {TOYS} nor a TFDS dataset name "
-                         f"(lower-case letters, digits, _ and an optional /config:version)")
-    check_tfds_protos()
-    import tensorflow_datasets as tfds  # slow import: only when asked for
-    try:
-        tfds.builder(name, data_dir=data_dir)
-    except tfds.core.registered.DatasetNotFoundError:
-        raise ValueError(f"dataset={name!r} is neither bundled ({BUNDLED}), a toy {TOYS} nor a TFDS dataset") from None
-    except Exception as e:  # AssertionError "... cannot be loaded at version 9.9.9, only: 3.0.1."
-        versions = re.search(r"cannot be loaded at version \S+, only: (.+?)\.?$", first_line(e))
-        raise ValueError(f"dataset={name!r}: " + (f"TFDS has no such version; it has {versions.group(1)}" if versions
-                                                  else f"TFDS refused it ({first_line(e)[:200]})")) from None
+    tfds = tfds_builder(name, data_dir, builder=False)
     try:
         ds = tfds.load(name, split=split, data_dir=data_dir, download=download)
     except Exception as e:  # TFDS raises AssertionError, ImportError, network errors, ...
@@ -82,6 +70,25 @@ def load_tfds(name, data_dir=None, download=False, split="train", with_labels=Fa
     names = getattr(tfds.builder(name, data_dir=data_dir).info.features["label"], "names", None)
     labels = np.concatenate([b[1] for b in batches]).astype(np.int32)
     return images, labels, list(names) if names else [str(c) for c in range(int(labels.max()) + 1)]
+
+
+def tfds_builder(name, data_dir=None, builder=True):
+    """TFDS's builder of dataset `name` (with builder=False: the tensorflow_datasets module, once the name is
+    known to it); a one-line ValueError for a name TFDS does not know."""
+    if not TFDS_NAME.match(name):  # TFDS would answer in its own words, after seconds of imports
+        raise ValueError(f"dataset={name!r} is neither bundled ({BUNDLED}), a toy {TOYS} nor a TFDS dataset name "
+                         f"(lower-case letters, digits, _ and an optional /config:version)")
+    check_tfds_protos()
+    import tensorflow_datasets as tfds  # slow import: only when asked for
+    try:
+        found = tfds.builder(name, data_dir=data_dir)
+    except tfds.core.registered.DatasetNotFoundError:
+        raise ValueError(f"dataset={name!r} is neither bundled ({BUNDLED}), a toy {TOYS} nor a TFDS dataset") from None
+    except Exception as e:  # AssertionError "... cannot be loaded at version 9.9.9, only: 3.0.1."
+        versions = re.search(r"cannot be loaded at version \S+, only: (.+?)\.?$", first_line(e))
+        raise ValueError(f"dataset={name!r}: " + (f"TFDS has no such version; it has {versions.group(1)}" if versions
+                                                  else f"TFDS refused it ({first_line(e)[:200]})")) from None
+    return found if builder else tfds
 
 
 def _image_files(folder):

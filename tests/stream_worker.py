@@ -1,0 +1,68 @@
+"""Helper processes of tests/stream_test.py.
+
+`stream_worker.py share FOLDER OUT` (TF_CONFIG set): one worker of a two-worker job training an epoch of
+FOLDER streamed; writes the files it opened to OUT.txt, one a line, and its weights to OUT.npz.
+`stream_worker.py resume FOLDER TMP` (under KERAS_BACKEND=jax or torch): trains a streamed folder for 9
+generator iterations at once and in two runs (4, then resumed to 9); prints "<backend> identical" when
+the weights agree bit for bit.
+"""
+import dataclasses
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+import wgan_keras.data.source as source  # noqa: E402
+from wgan_keras.data import files, stream  # noqa: E402
+
+
+def share(folder, out):
+    """One worker of a two-worker MultiWorkerMirroredStrategy job (TF_CONFIG names it) training 6 steps
+    (one epoch: 48 files, m=4, n_critic=2) on FOLDER streamed; writes the files it opened and its weights."""
+    from wgan_keras.distribute import make_strategy
+    strategy = make_strategy("multi_worker")  # first: it must see the cluster before other TF work
+    import wgan_keras as wk
+    from wgan_keras.data import epoch_dataset
+    opened, real = [], stream._load
+
+    def logged(path, size, channels):  # the path of every file the pipeline reads
+        tf.py_function(lambda p: opened.append(p.numpy().decode()) or 0, [path], tf.int32)
+        return real(path, size, channels)
+
+    stream._load = logged
+    streamed = source.Streamed(48, 28, 3, index=files.index_folder(folder))
+    keras.utils.set_random_seed(0)
+    with strategy.scope():
+        critic, generator = wk.DCGANCritic((28, 28, 3), base_filters=4), wk.DCGANGenerator(4, (28, 28, 3),
+                                                                                           base_filters=4)
+        gan = wk.WGAN(critic, generator, n_critic=2, seed=1)
+        gan.compile()
+        gan.fit(epoch_dataset(streamed, 4, 2, seed=2, epoch=0), steps_per_epoch=6, verbose=0)
+    with open(out + ".txt", "w") as f:
+        f.write("\n".join(os.path.relpath(p, folder) for p in opened))
+    np.savez(out + ".npz", *[keras.ops.convert_to_numpy(w) for w in gan.weights],
+             generator_iterations=int(gan.generator_iterations.numpy()))
+
+
+def resume(folder, tmp):
+    from wgan_keras.config import TrainConfig
+    from wgan_keras.train import train
+    source.CACHE_BYTES = 0
+    config = TrainConfig(images=folder, image_size=28, channels=3, base_filters=4, latent_dim=4, batch_size=4,
+                         n_critic=2, generator_iters=9, checkpoint_every=1)
+    whole = train(config, os.path.join(tmp, "whole"), verbose=0)
+    train(dataclasses.replace(config, generator_iters=4), os.path.join(tmp, "parts"), verbose=0)
+    parts = train(config, os.path.join(tmp, "parts"), verbose=0)
+    for a, b in zip(whole.weights, parts.weights):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b), err_msg=a.path)
+    print(keras.backend.backend(), "identical")
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "share":
+        share(sys.argv[2], sys.argv[3])
+    else:
+        resume(sys.argv[2], sys.argv[3])
