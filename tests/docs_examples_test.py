@@ -42,6 +42,10 @@ BLOCKS = {
     ("docs/development.md", 0): Block(skip="installs this package and runs the whole suite: what CI (.ci/run) does"),
     ("docs/development.md", 1): Block(skip="installs the docs tools and serves the site until stopped; "
                                            "tests/docs_site_test.py builds it"),
+    ("docs/benchmarks.md", 0): Block(skip="a benchmark of minutes that draws folders of up to 200,000 files; its "
+                                         "results are in benchmarks/results/data_scale_intel_2026-12-06.json"),
+    ("docs/data.md", 0): Block(skip="output of wgan-train, not a command"),
+    ("docs/data.md", 1): Block(skip="output of wgan-train on a resume, not a command"),
     ("docs/backends.md", 0): Block(skip="a template: my_training.py is the reader's own script"),
     ("docs/export.md", 0): Block(skip="every export mode of a trained run.keras (minutes of conversion); each "
                                       "command's flags are run by tests/export_test.py and export_quant_test.py"),
