@@ -1,15 +1,11 @@
 """tf.distribute and mixed precision, on CPU: CI has no GPU."""
-import json
 import os
-import socket
-import subprocess
-import sys
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from harness import assert_same_weights, max_abs
+from harness import assert_same_weights, max_abs, run_two_workers
 
 import wgan_keras as wk
 from wgan_keras.distribute import make_strategy, set_precision
@@ -41,30 +37,9 @@ def test_mirrored_over_two_devices_equals_one_device(lipschitz):
         assert max_abs(mirrored.critic.trainable_variables) <= 0.01 + 1e-7
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_multi_worker_two_processes(tmp_path):
-    cluster = {"worker": [f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"]}
-    workers = []
-    try:
-        for index in range(2):
-            task = {"type": "worker", "index": index}
-            env = dict(os.environ, TF_CONFIG=json.dumps({"cluster": cluster, "task": task}),
-                       PYTHONPATH=os.pathsep.join([os.path.dirname(HERE), os.environ.get("PYTHONPATH", "")]))
-            workers.append(subprocess.Popen([sys.executable, os.path.join(HERE, "multi_worker_main.py"), str(tmp_path)],
-                                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
-        for worker in workers:
-            output, _ = worker.communicate(timeout=240)
-            assert worker.returncode == 0, output[-3000:]
-    finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
-                worker.wait()
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.dirname(HERE), os.environ.get("PYTHONPATH", "")]))
+    run_two_workers(lambda w: [os.path.join(HERE, "multi_worker_main.py"), str(tmp_path)], timeout=240, env=env)
     chief, other = np.load(tmp_path / "worker0.npz"), np.load(tmp_path / "worker1.npz")
     assert int(chief["generator_iterations"]) == 2
     for key in chief.files:

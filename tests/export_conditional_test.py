@@ -11,6 +11,7 @@ import keras
 import numpy as np
 import pytest
 from commands import in_process
+from harness import trained_batchnorm
 
 from wgan_edge.contract import SIGNATURE, labels_by_row, labels_in_turn, latent_vectors, to_uint8
 from wgan_edge.png import encode_png, image_grid
@@ -30,13 +31,7 @@ PSNR_BOUND = {"float32": 90.0, "float16": 50.0, "dynamic": 30.0, "int8": 24.0, "
 def generator():
     keras.utils.set_random_seed(0)
     g = DCGANGenerator(latent_dim=LATENT, image_shape=(28, 28, 1), base_filters=8, num_classes=CLASSES)
-    rng = np.random.default_rng(1)
-    for layer in g.layers:  # BatchNorm statistics that are not the identity, as after training
-        if isinstance(layer, keras.layers.BatchNormalization):
-            n = layer.moving_mean.shape[0]
-            layer.moving_mean.assign(rng.normal(0, 0.3, n).astype("float32"))
-            layer.moving_variance.assign(rng.uniform(0.5, 2, n).astype("float32"))
-    return g
+    return trained_batchnorm(g)
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ import json
 import keras
 import numpy as np
 import pytest
+from harness import trained_batchnorm
 
 from wgan_edge.contract import latent_vectors, to_uint8
 from wgan_edge.runner import TFLiteGenerator
@@ -24,13 +25,7 @@ CONVERTED = [m for m in modes.NAMES if m != "qat"]
 def generator():
     keras.utils.set_random_seed(0)
     g = ResNetGenerator(LATENT, SHAPE, base_filters=4)
-    rng = np.random.default_rng(1)
-    for layer in g.layers:  # BatchNorm statistics as after training
-        if isinstance(layer, keras.layers.BatchNormalization):
-            n = layer.moving_mean.shape[0]
-            layer.moving_mean.assign(rng.normal(0, 0.3, n).astype("float32"))
-            layer.moving_variance.assign(rng.uniform(0.5, 2, n).astype("float32"))
-    return g
+    return trained_batchnorm(g)
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,9 @@
 """A keras-hub style harness: each model test is one call."""
+import json
 import os
+import socket
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -76,3 +80,43 @@ def tiny_images(n=160, seed=0):
 def tiny_dataset(x, m=16):
     import tensorflow as tf
     return tf.data.Dataset.from_tensor_slices(x).batch(m, drop_remainder=True)
+
+
+def trained_batchnorm(model, seed=1):
+    """Gives every BatchNormalization layer moving statistics that are not the identity, as after training
+    (an export folds them; identity statistics would hide a folding error)."""
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            n = layer.moving_mean.shape[0]
+            layer.moving_mean.assign(rng.normal(0, 0.3, n).astype("float32"))
+            layer.moving_variance.assign(rng.uniform(0.5, 2, n).astype("float32"))
+    return model
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_two_workers(argv_of, timeout, env=None):
+    """Runs `argv_of(w)` for w = 0, 1 as the two workers of one MultiWorkerMirroredStrategy cluster on
+    loopback ports (TF_CONFIG); each must exit 0. A worker still running when the other fails is killed, so a
+    failure never leaves a process waiting for its peer."""
+    cluster = {"worker": [f"127.0.0.1:{_free_port()}", f"127.0.0.1:{_free_port()}"]}
+    workers = []
+    try:
+        for w in (0, 1):
+            tf_config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": w}})
+            workers.append(subprocess.Popen([sys.executable, *argv_of(w)], env=dict(env or os.environ,
+                                            TF_CONFIG=tf_config), stdout=subprocess.PIPE,
+                                            stderr=subprocess.STDOUT, text=True))
+        for worker in workers:
+            output, _ = worker.communicate(timeout=timeout)
+            assert worker.returncode == 0, output[-3000:]
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()

@@ -5,6 +5,10 @@ FOLDER streamed; writes the files it opened to OUT.txt, one a line, and its weig
 `stream_worker.py resume FOLDER TMP` (under KERAS_BACKEND=jax or torch): trains a streamed folder for 9
 generator iterations at once and in two runs (4, then resumed to 9); prints "<backend> identical" when
 the weights agree bit for bit.
+`stream_worker.py replicas FOLDER`: MirroredStrategy over two logical CPUs, trained in two fit calls (a resume at
+step 3), against one device in one call; prints "replicas equal" when the weights agree. A process of its own:
+after another MirroredStrategy in the same process, TensorFlow's collective instance keys collide (a shape
+mismatch in CollectiveReduceV2), which made the test depend on which tests pytest-xdist ran before it.
 """
 import dataclasses
 import os
@@ -61,8 +65,38 @@ def resume(folder, tmp):
     print(keras.backend.backend(), "identical")
 
 
+def replicas(folder):
+    from harness import assert_same_weights
+
+    import wgan_keras as wk
+    from wgan_keras.data.pipeline import epoch_dataset
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    streamed = source.Streamed(48, 28, 3, index=files.index_folder(folder))
+
+    def trained(strategy, parts):
+        keras.utils.set_random_seed(0)
+        with strategy.scope():
+            critic, generator = wk.DCGANCritic((28, 28, 3), base_filters=4), wk.DCGANGenerator(4, (28, 28, 3),
+                                                                                               base_filters=4)
+            gan = wk.WGAN(critic, generator, n_critic=2, seed=1)
+            gan.compile()
+            for first, steps in parts:
+                gan.fit(epoch_dataset(streamed, 4, 2, seed=2, epoch=0, first_step=first, num_steps=steps),
+                        steps_per_epoch=steps, verbose=0)  # as `train` calls it
+        return gan
+
+    one = trained(tf.distribute.get_strategy(), [(0, 6)])
+    two = trained(tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]), [(0, 3), (3, 3)])
+    assert two.distribute_strategy.num_replicas_in_sync == 2 and int(two.generator_iterations.numpy()) == 6
+    assert_same_weights(one, two, atol=1e-5)
+    print("replicas equal")
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "share":
         share(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "replicas":
+        replicas(sys.argv[2])
     else:
         resume(sys.argv[2], sys.argv[3])
