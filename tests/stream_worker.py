@@ -23,13 +23,28 @@ import wgan_keras.data.source as source  # noqa: E402
 from wgan_keras.data import files, stream  # noqa: E402
 
 
+def trained(strategy, streamed, parts):
+    """A tiny seeded DCGAN WGAN trained on `streamed` (m=4, n_critic=2) in one fit call per (first step,
+    steps) of `parts`, as `train` calls fit on a resume."""
+    import wgan_keras as wk
+    from wgan_keras.data.pipeline import epoch_dataset
+    keras.utils.set_random_seed(0)
+    with strategy.scope():
+        critic, generator = wk.DCGANCritic((28, 28, 3), base_filters=4), wk.DCGANGenerator(4, (28, 28, 3),
+                                                                                           base_filters=4)
+        gan = wk.WGAN(critic, generator, n_critic=2, seed=1)
+        gan.compile()
+        for first, steps in parts:
+            gan.fit(epoch_dataset(streamed, 4, 2, seed=2, epoch=0, first_step=first, num_steps=steps),
+                    steps_per_epoch=steps, verbose=0)
+    return gan
+
+
 def share(folder, out):
     """One worker of a two-worker MultiWorkerMirroredStrategy job (TF_CONFIG names it) training 6 steps
     (one epoch: 48 files, m=4, n_critic=2) on FOLDER streamed; writes the files it opened and its weights."""
     from wgan_keras.distribute import make_strategy
     strategy = make_strategy("multi_worker")  # first: it must see the cluster before other TF work
-    import wgan_keras as wk
-    from wgan_keras.data import epoch_dataset
     opened, real = [], stream._load
 
     def logged(path, size, channels):  # the path of every file the pipeline reads
@@ -38,13 +53,7 @@ def share(folder, out):
 
     stream._load = logged
     streamed = source.Streamed(48, 28, 3, index=files.index_folder(folder))
-    keras.utils.set_random_seed(0)
-    with strategy.scope():
-        critic, generator = wk.DCGANCritic((28, 28, 3), base_filters=4), wk.DCGANGenerator(4, (28, 28, 3),
-                                                                                           base_filters=4)
-        gan = wk.WGAN(critic, generator, n_critic=2, seed=1)
-        gan.compile()
-        gan.fit(epoch_dataset(streamed, 4, 2, seed=2, epoch=0), steps_per_epoch=6, verbose=0)
+    gan = trained(strategy, streamed, [(0, 6)])
     with open(out + ".txt", "w") as f:
         f.write("\n".join(os.path.relpath(p, folder) for p in opened))
     np.savez(out + ".npz", *[keras.ops.convert_to_numpy(w) for w in gan.weights],
@@ -68,26 +77,11 @@ def resume(folder, tmp):
 def replicas(folder):
     from harness import assert_same_weights
 
-    import wgan_keras as wk
-    from wgan_keras.data.pipeline import epoch_dataset
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     streamed = source.Streamed(48, 28, 3, index=files.index_folder(folder))
-
-    def trained(strategy, parts):
-        keras.utils.set_random_seed(0)
-        with strategy.scope():
-            critic, generator = wk.DCGANCritic((28, 28, 3), base_filters=4), wk.DCGANGenerator(4, (28, 28, 3),
-                                                                                               base_filters=4)
-            gan = wk.WGAN(critic, generator, n_critic=2, seed=1)
-            gan.compile()
-            for first, steps in parts:
-                gan.fit(epoch_dataset(streamed, 4, 2, seed=2, epoch=0, first_step=first, num_steps=steps),
-                        steps_per_epoch=steps, verbose=0)  # as `train` calls it
-        return gan
-
-    one = trained(tf.distribute.get_strategy(), [(0, 6)])
-    two = trained(tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]), [(0, 3), (3, 3)])
+    one = trained(tf.distribute.get_strategy(), streamed, [(0, 6)])
+    two = trained(tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]), streamed, [(0, 3), (3, 3)])
     assert two.distribute_strategy.num_replicas_in_sync == 2 and int(two.generator_iterations.numpy()) == 6
     assert_same_weights(one, two, atol=1e-5)
     print("replicas equal")
