@@ -87,6 +87,24 @@ def keras_worker(variant, arch, algo, iters, warmup):
             "params": {"critic": count[critic.name], "generator": count[generator.name]}}
 
 
+def cpu_peak_worker(dtype="float32", n=2048, reps=10):
+    """The matmul peak per CPU second of the process (TensorFlow with oneDNN, best of `reps`): on a core that
+    other jobs share, `train_throughput.peak_worker`'s wall-clock peak counts their time too."""
+    import tensorflow as tf
+
+    a = tf.random.normal((n, n), dtype=dtype)
+    b = tf.random.normal((n, n), dtype=dtype)
+    mm = tf.function(lambda a, b: tf.matmul(a, b))
+    mm(a, b).numpy()
+    best = float("inf")
+    for _ in range(reps):
+        start = time.process_time()
+        mm(a, b).numpy()
+        best = min(best, time.process_time() - start)
+    print(json.dumps({"framework": "matmul", "dtype": dtype, "n": n, "clock": "cpu",
+                      "gflops": 2 * n ** 3 / best / 1e9}))
+
+
 def run_child(args, variant, timeout):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     if variant.startswith("api"):
@@ -112,12 +130,15 @@ def main():
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--clock", choices=("wall", "cpu"), default="cpu")
     p.add_argument("--json")
+    p.add_argument("--peaks_only", action="store_true", help="measure the matmul peaks by --clock, and stop")
     p.add_argument("--timeout", type=float, default=1200)
     p.add_argument("--worker", help=argparse.SUPPRESS)
     a = p.parse_args()
     iters = dict(item.split("=") for item in a.iters.split(","))
     if a.worker in ("peak", "peak-bfloat16"):
         return peak_worker("bfloat16" if a.worker == "peak-bfloat16" else "float32")
+    if a.worker in ("peak-cpu", "peak-cpu-bfloat16"):
+        return cpu_peak_worker("bfloat16" if a.worker.endswith("bfloat16") else "float32")
     if a.worker:
         (arch,), (algo,) = a.arch.split(","), a.algo.split(",")
         n = int(iters[f"{arch}:{algo}"])
@@ -129,13 +150,17 @@ def main():
         return print(json.dumps(result))
 
     key = "cpu_gen_iters_per_s" if a.clock == "cpu" else "gen_iters_per_s"
-    peaks = {"float32": [], "bfloat16": []}
+    peaks = {"float32": [], "bfloat16": []}  # by the summary's clock
 
     def measure_peaks():
-        for dtype, worker in (("float32", "peak"), ("bfloat16", "peak-bfloat16")):
+        for dtype in ("float32", "bfloat16"):
+            worker = ("peak-cpu" if a.clock == "cpu" else "peak") + ("-bfloat16" if dtype == "bfloat16" else "")
             peaks[dtype].append(run_child(["--worker", worker], "cli", a.timeout)["gflops"])
 
     measure_peaks()
+    if a.peaks_only:
+        return print(json.dumps({"clock": a.clock, "matmul_peaks_gflops": peaks, "cpu": cpu_model(),
+                                 "date": time.strftime("%Y-%m-%d %H:%M:%S")}))
     configs = [(arch, algo) for arch in a.arch.split(",") for algo in a.algo.split(",")
                if f"{arch}:{algo}" in iters]  # a pair without an iteration count is left out
     variants = a.variants.split(",")
