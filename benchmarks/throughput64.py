@@ -9,7 +9,8 @@ fast`'s: gradient penalty 10, Adam 4e-4 / 2e-4 with betas (0.5, 0.9), m = 64, n_
 either side). Random data in [-1, 1].
 
 Each round runs, per (arch, algo), every variant in its own subprocess: "torch" (the PyTorch loop),
-"torch-bf16" (the same under `torch.autocast("cpu", torch.bfloat16)`), then the Keras variants: "cli"
+"torch-bf16" (the same under `torch.autocast("cpu", torch.bfloat16)`; "torch-cl", "torch-bf16-cl": in
+PyTorch's channels_last memory format, which a plain loop does not set), then the Keras variants: "cli"
 (TF_ENABLE_ONEDNN_OPTS=1, what `wgan-train` sets), "cli+bf16" (with the mixed_bfloat16 policy) and "api"
 (the README's quick start as a user runs it: the variable unset, Keras imported first). The Keras side is
 the Python API: `WGAN(critic, generator)`, `compile`, `fit` on a tf.data of random images.
@@ -144,7 +145,8 @@ def main():
         n = int(iters[f"{arch}:{algo}"])
         if a.worker.startswith("torch"):
             from torch_models64 import train
-            result = train(arch, algo, WIDTH[arch], n, a.warmup, BATCH, N_CRITIC[algo], bf16="bf16" in a.worker)
+            result = train(arch, algo, WIDTH[arch], n, a.warmup, BATCH, N_CRITIC[algo], bf16="bf16" in a.worker,
+                           channels_last="cl" in a.worker.split("-"))
         else:
             result = keras_worker(a.worker, arch, algo, n, a.warmup)
         return print(json.dumps(result))
@@ -187,10 +189,10 @@ def main():
     summary = []
     for arch, algo in configs:
         mine = [x for x in runs if (x["arch"], x["algo"]) == (arch, algo)]
-        keras_run = next(x for x in mine if x["framework"] == "keras")
         torch_run = next(x for x in mine if x["framework"] == "torch")
+        keras_run = next((x for x in mine if x["framework"] == "keras"), None) or dict(torch_run, gflop_per_iter=None)
         same = {k: tuple(keras_run["params"][k]) == tuple(torch_run["params"][k]) for k in ("critic", "generator")}
-        gflop = keras_run["gflop_per_iter"]
+        gflop = keras_run["gflop_per_iter"] or float("nan")  # counted on the Keras models
         for v in variants:
             bf16 = "bf16" in v
             base = {x["round"]: x[key] for x in mine if x["variant"] == ("torch-bf16" if bf16 else "torch")}

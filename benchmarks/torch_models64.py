@@ -115,12 +115,17 @@ def optimizers(critic, gen, algo):
             torch.optim.Adam(gen.parameters(), lr=2e-4, betas=(0.5, 0.9)))
 
 
-def train(arch, algo, base_filters, iters, warmup, batch=64, n_critic=5, bf16=False, clip=0.01, gp_weight=10.0):
-    """Times `iters` generator iterations after `warmup`; returns it/s by wall clock and per CPU second."""
+def train(arch, algo, base_filters, iters, warmup, batch=64, n_critic=5, bf16=False, clip=0.01, gp_weight=10.0,
+          channels_last=False):
+    """Times `iters` generator iterations after `warmup`; returns it/s by wall clock and per CPU second.
+    `channels_last`: weights and images in PyTorch's NHWC memory format (a plain loop leaves NCHW)."""
     torch.manual_seed(0)
     critic, gen = build(arch, base_filters)
-    opt_c, opt_g = optimizers(critic, gen, algo)
     data = torch.rand(batch * n_critic * 4, 3, 64, 64) * 2 - 1
+    if channels_last:
+        critic, gen = critic.to(memory_format=torch.channels_last), gen.to(memory_format=torch.channels_last)
+        data = data.contiguous(memory_format=torch.channels_last)
+    opt_c, opt_g = optimizers(critic, gen, algo)
 
     def critic_iteration(real):
         with torch.no_grad():
