@@ -16,7 +16,10 @@ PyTorch's channels_last memory format, which a plain loop does not set), then th
 the Python API: `WGAN(critic, generator)`, `compile`, `fit` on a tf.data of random images.
 
     TF_CPP_MIN_LOG_LEVEL=2 taskset -c 0 python benchmarks/throughput64.py --clock cpu --rounds 3 \
-        --arch dcgan,resnet --algo clip,gp --json benchmarks/results/throughput64.json
+        --arch dcgan,resnet --algo clip,gp --iters dcgan:clip=3,dcgan:gp=4,resnet:gp=2 --json /tmp/t64.json
+
+(an arch:algo pair missing from --iters is left out: above, the ResNet runs "gp" only). docs/benchmarks.md
+§8a has the figures.
 
 Effective GFLOP/s: FLOPs of one generator iteration counted from the layer shapes (Dense and convolutions
 only; see `flops`), against the fp32 and bf16 matmul peaks measured at the start and end of the run.
