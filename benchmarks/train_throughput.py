@@ -196,6 +196,8 @@ def run_child(args, timeout, variant=""):
     # oneDNN on, as `import wgan_keras` sets it before TensorFlow loads; set here because the workers
     # import TensorFlow first (import order). "eigen": TensorFlow's own CPU kernels (TF 2.21's default).
     env["TF_ENABLE_ONEDNN_OPTS"] = "0" if "eigen" in variant.split("+") else "1"
+    if "api" in variant.split("+") and "eigen" not in variant.split("+"):
+        env.pop("TF_ENABLE_ONEDNN_OPTS")  # as a user's shell has it: TensorFlow's own choice for this CPU
     proc = subprocess.run([sys.executable] + args, capture_output=True, text=True, timeout=timeout, env=env)
     for line in reversed(proc.stdout.strip().splitlines()):
         if line.startswith("{"):
