@@ -20,7 +20,7 @@ from wgan_export.endpoint import pre_tanh, representative_dataset, write_saved_m
 from wgan_export.flatbuffer import op_names
 from wgan_export.fold import folded_model
 from wgan_export.load import ExportError, describe
-from wgan_export.modes import BY_NAME, NAMES, Mode
+from wgan_export.modes import BY_NAME, NAMES, Mode, names_with
 from wgan_export.pixels import exact_pixels
 from wgan_export.tail16 import NoTail, int16_tail
 from wgan_export.tfmot import convert_qat
@@ -81,7 +81,7 @@ def convert(generator, quantize="float32", batch_size=1, int8_io=False, **option
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ExportError(f"--batch_size must be a positive integer for tflite, got {batch_size!r}")
     if int8_io and not mode.int8_io:
-        raise ExportError(f"--int8_io needs --quantize {' or '.join(m for m in NAMES if BY_NAME[m].int8_io)}")
+        raise ExportError(f"--int8_io needs --quantize {names_with('int8_io')}")
     info = describe(generator)
     if "num_classes" in info and mode.why_not_conditional:
         raise ExportError(f"--quantize {mode.name}: {mode.why_not_conditional}")

@@ -22,7 +22,7 @@ from wgan_edge.pretrained import NAMES as PACKAGED
 from wgan_edge.signals import interruptible
 from wgan_export import pipeline
 from wgan_export.formats import FORMATS
-from wgan_export.modes import BY_NAME, help_text
+from wgan_export.modes import BY_NAME, help_text, names_with
 from wgan_keras.choices import check_keras_backend
 
 
@@ -39,8 +39,7 @@ class ExportConfig:
                            choices=BY_NAME)  # the live tables: a row added to one is a choice
     batch_size: Optional[int] = option(None, "Fixed batch.", low=1, high=4096,
                                        default_help="1 for tflite and web, dynamic for saved_model")
-    int8_io: bool = option(False, "int8 input z (with --quantize " + " or ".join(
-        m.name for m in BY_NAME.values() if m.int8_io) + ").")
+    int8_io: bool = option(False, "int8 input z (with --quantize " + names_with("int8_io") + ").")
     qat_steps: int = option(100, "qat: distillation steps.", low=0, high=100_000)
     sparsity: float = option(0.0, "qat: prune to this fraction of zero weights, then int8.", low=0.0, high=0.99)
     fidelity_samples: int = option(256, "Latent vectors for the printed fidelity against Keras.", low=2, high=4096)

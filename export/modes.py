@@ -3,7 +3,7 @@
 Validation (`wgan_export.pipeline`), conversion (`wgan_export.convert`), `--help`, docs/flags.md, the report
 and the tests all read `MODES`; `wgan_edge.contract.QUANTIZATIONS` (the names the TensorFlow-free edge needs)
 is checked against it at import. Adding a mode is one row here; a new conversion route is also one branch in
-`convert._route`. A benchmark varies a recipe with `dataclasses.replace(mode("full_int8"), fold=False)` and
+`convert._convert`. A benchmark varies a recipe with `dataclasses.replace(mode("full_int8"), fold=False)` and
 passes the row to `convert.convert`.
 """
 import dataclasses
@@ -91,6 +91,11 @@ assert NAMES == QUANTIZATIONS, (NAMES, QUANTIZATIONS)
 
 def mode(name):
     return BY_NAME[name]
+
+
+def names_with(field):
+    """The modes whose row sets `field` ("int8_io", "tflm"), as the one-line messages and help name them."""
+    return " or ".join(m.name for m in BY_NAME.values() if getattr(m, field))
 
 
 def help_text():

@@ -17,7 +17,7 @@ from wgan_edge.cli import ConfigError, check_fields
 from wgan_edge.pretrained import NAMES as PACKAGED
 from wgan_export import owned
 from wgan_export.formats import FORMATS
-from wgan_export.modes import BY_NAME
+from wgan_export.modes import BY_NAME, names_with
 from wgan_keras.packaged import pretrained_path
 
 
@@ -37,10 +37,9 @@ def check(config):
         raise ConfigError("checkpoint", "not found: must be an existing .keras file", config.checkpoint)
     mode, fmt = BY_NAME[config.quantize], FORMATS[config.format]
     if config.int8_io and not mode.int8_io:
-        raise ConfigError("int8_io", "needs --quantize " + " or ".join(m.name for m in BY_NAME.values() if m.int8_io),
-                          config.int8_io)
+        raise ConfigError("int8_io", "needs --quantize " + names_with("int8_io"), config.int8_io)
     if config.c_array and (not fmt.c_array or not mode.tflm):
-        tflm = " or ".join(m.name for m in BY_NAME.values() if m.tflm)
+        tflm = names_with("tflm")
         why = f" ({mode.name} does not: {mode.why_not_tflm})" if fmt.c_array else ""
         formats = " or ".join(f.name for f in FORMATS.values() if f.c_array)
         raise ConfigError("c_array", f"needs --format {formats} --quantize {tflm}, the modes TFLite Micro runs{why}",
