@@ -34,13 +34,13 @@ def selective_int8(generator, top=1):
     import tensorflow as tf
 
     from wgan_edge.contract import SIGNATURE, latent_vectors
-    from wgan_export import graph, lib
-    latent_dim = lib.describe(generator)["latent_dim"]
+    from wgan_export import endpoint, load, pixels
+    latent_dim = load.describe(generator)["latent_dim"]
     with tempfile.TemporaryDirectory() as tmp:
-        converter = tf.lite.TFLiteConverter.from_saved_model(lib.write_saved_model(generator, tmp + "/sm", 1),
+        converter = tf.lite.TFLiteConverter.from_saved_model(endpoint.write_saved_model(generator, tmp + "/sm", 1),
                                                              signature_keys=[SIGNATURE])
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = lib.representative_dataset(latent_dim, 1)
+        converter.representative_dataset = endpoint.representative_dataset(latent_dim, 1)
         debug_z = latent_vectors(64, latent_dim, seed=4321)
         debugger = tf.lite.experimental.QuantizationDebugger(converter=converter,
                                                              debug_dataset=lambda: ([z[None]] for z in debug_z))
@@ -52,28 +52,28 @@ def selective_int8(generator, top=1):
         worst = sorted(rows, key=lambda r: float(r["mean_squared_error"]) ** 0.5 / float(r["scale"]))[-top:]
         debugger.options = tf.lite.experimental.QuantizationDebugOptions(
             denylisted_nodes=[r["tensor_name"] for r in worst])
-        return graph.exact_pixels(bytes(debugger.get_nondebug_quantized_model())), [r["tensor_name"] for r in worst]
+        return pixels.exact_pixels(bytes(debugger.get_nondebug_quantized_model())), [r["tensor_name"] for r in worst]
 
 
 def old_calibration_int8(generator):
     """int8 as first calibrated: 200 prior z, no antithetic half (pixels exact as now)."""
-    from wgan_export import graph, lib, tflite
-    latent_dim = lib.describe(generator)["latent_dim"]
+    from wgan_export import convert, endpoint, load, modes, pixels
+    latent_dim = load.describe(generator)["latent_dim"]
     with tempfile.TemporaryDirectory() as tmp:
-        saved = lib.write_saved_model(generator, tmp + "/sm", 1, integer=True)
-        converter = tflite.converter_for(saved, "int8", latent_dim, 1)
-        converter.representative_dataset = lib.representative_dataset(latent_dim, 1, n=200, antithetic=False)
-        return graph.exact_pixels(bytes(converter.convert()))
+        saved = endpoint.write_saved_model(generator, tmp + "/sm", 1, integer=True, clamp=modes.TANH_CLAMP)
+        converter = convert.converter_for(saved, "int8", latent_dim, 1)
+        converter.representative_dataset = endpoint.representative_dataset(latent_dim, 1, n=200, antithetic=False)
+        return pixels.exact_pixels(bytes(converter.convert()))
 
 
 def candidates(generator, aeq_python=None):
-    from wgan_export import tflite
+    from wgan_export import convert
     models = {"int8, 200 z calibration (before)": old_calibration_int8(generator)}
     models["int8, worst layer float (debugger)"], denied = selective_int8(generator)
     print("debugger kept float:", denied, file=sys.stderr)
     if aeq_python:
         with tempfile.TemporaryDirectory() as tmp:
-            open(tmp + "/f.tflite", "wb").write(tflite.convert(generator, "float32", batch_size=1))
+            open(tmp + "/f.tflite", "wb").write(convert.convert(generator, "float32", batch_size=1))
             for name in ("static_wi8_ai8", "static_wi8_ai16"):
                 subprocess.run([aeq_python, "-c", AEQ, tmp + "/f.tflite", tmp + "/q.tflite", name], check=True,
                                capture_output=True, env=dict(os.environ, PYTHONPATH=""))
@@ -82,16 +82,15 @@ def candidates(generator, aeq_python=None):
 
 
 def variant(generator, quantize, clamp=True, tail16=True, floor_shift=True, layers=1, fold=True):
-    """An integer mode with parts of the integer pipeline switched off: the tanh clamp, the 16-bit last layer, or
-    its floor to the pixel grid (rounding instead)."""
-    from unittest import mock
+    """An integer mode with parts of its recipe (its `Mode` row) switched off: the BatchNorm fold, the tanh
+    clamp, the 16-bit last layer, or its floor to the pixel grid (rounding instead)."""
+    import dataclasses
 
-    from wgan_export import lib, tflite
-    with mock.patch.object(lib, "TANH_CLAMP", lib.TANH_CLAMP if clamp else float("inf")), \
-            mock.patch.object(tflite, "FLOOR_SHIFT", floor_shift), mock.patch.object(tflite, "TAIL_LAYERS", layers), \
-            mock.patch.object(tflite, "FOLD_BN", fold), \
-            mock.patch.object(tflite, "pre_tanh", tflite.pre_tanh if tail16 else (lambda g: None)):
-        return tflite.convert(generator, quantize, batch_size=1)
+    from wgan_export import convert, modes
+    row = modes.mode(quantize)
+    recipe = dataclasses.replace(row, fold=fold, tanh_clamp=row.tanh_clamp if clamp else None,
+                                 tail_layers=layers if tail16 else 0, floor_shift=floor_shift)
+    return convert.convert(generator, recipe, batch_size=1)
 
 
 VARIANTS = {"full_int8 without the integer pipeline (no clamp, int8 tanh)": dict(clamp=False, tail16=False, fold=False),
@@ -113,13 +112,13 @@ def main():
     p.add_argument("--json", default=None)
     args = p.parse_args()
     from wgan_edge.contract import latent_vectors
-    from wgan_export import lib, modes, report
+    from wgan_export import load, modes, report
     from wgan_keras.images import generate_images
-    generator = lib.load_generator(args.checkpoint)
+    generator = load.load_generator(args.checkpoint)
     names = args.modes.split(",") if args.modes else modes.NAMES
     rows = report.report(generator, quantizations=names, n=args.n, batches=(1,), steps=args.qat_steps)
-    z = latent_vectors(args.n, lib.describe(generator)["latent_dim"], seed=0)
-    reference = generate_images(generator, z, labels=lib.reference_labels(generator, args.n))
+    z = latent_vectors(args.n, load.describe(generator)["latent_dim"], seed=0)
+    reference = generate_images(generator, z, labels=load.reference_labels(generator, args.n))
     extra = {}
     if args.variants:
         extra.update({name: ("full_int8", variant(generator, "full_int8", **v)) for name, v in VARIANTS.items()})

@@ -38,7 +38,7 @@ def main():
     import numpy as np
 
     import wgan_keras as wk
-    from wgan_export.lib import float32_twin
+    from wgan_export.load import float32_twin
     from wgan_keras.evaluation import ClassQualityEvaluator, class_scores
     from wgan_keras.evaluation.digits import reference_labels
 

@@ -70,13 +70,13 @@ def main(argv=None):
 
     from wgan_edge.contract import latent_vectors
     from wgan_edge.runner import TFLiteGenerator
-    from wgan_export import lib, report
-    from wgan_export.tflite import convert
-    generator = lib.load_generator(args.checkpoint)
-    d = lib.describe(generator)["latent_dim"]
+    from wgan_export import endpoint, load, report
+    from wgan_export.convert import convert
+    generator = load.load_generator(args.checkpoint)
+    d = load.describe(generator)["latent_dim"]
     results = {"latency_ms": {}, "cold_start_s": {}}
     with tempfile.TemporaryDirectory() as tmp:
-        sm = lib.write_saved_model(generator, os.path.join(tmp, "sm"))
+        sm = endpoint.write_saved_model(generator, os.path.join(tmp, "sm"))
         signature = tf.saved_model.load(sm).signatures["generate"]
         for n in (1, 64):
             z = latent_vectors(n, d, seed=5)

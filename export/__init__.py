@@ -1,8 +1,10 @@
-"""wgan_export (the repository's export/ folder): a trained generator -> SavedModel and TFLite.
+"""wgan_export (the repository's export/ folder): a trained generator -> SavedModel, TFLite, TFLite Micro
+and a web page.
 
-The top of the one-way chain edge (wgan_edge) <- core (wgan_keras) <- export: it may import both,
-neither imports it. `modes` holds the one table of formats and quantization modes, `lib` pure functions,
-`tflite`/`qat` the converters, `graph` the passes over converted flatbuffers (exact pixels), `micro`
-TensorFlow Lite for Microcontrollers, `report` the fidelity against the Keras generator (its Fréchet
-distance is wgan_keras.evaluation's), `main` the thin `wgan-export` binary.
+The top of the one-way chain edge (wgan_edge) <- core (wgan_keras) <- export: it may import both, neither
+imports it. The modules, in the order an export runs them (`pipeline.export`):
+`load` -> `fold` -> `endpoint` -> `convert` (its `tfmot` route) -> graph passes over the flatbuffer
+(`flatbuffer`, `tail16`, `pixels`) -> `measure` (and `micro`, TFLite Micro) -> gate -> publish (`formats`,
+`web`, `owned`); `modes` and `formats` are the two tables, `report` the summary line and the benchmarks'
+table, `main` the `wgan-export` flags.
 """

@@ -4,30 +4,17 @@ write the C array (.cc/.h) a TFLM project compiles in.
 The `tflite-micro` package (PyPI) ships TFLM's own interpreter and reference kernels as a Python
 extension: what runs here is the code that runs on the board, not LiteRT.
 """
-import contextlib
-import os
 import re
 
 import numpy as np
+
+from wgan_export import stderr
 
 # The arena a board needs is found by bisection: the smallest size for which the interpreter allocates AND
 # invokes. (The Python interpreter's print_allocations() prints TFLM's recording allocator's table to the
 # C stdout, as text; the bisection gives a number and proves the invoke.) Boards add their own headroom;
 # the header states the measured minimum and the 16-byte alignment TFLM requires.
 ARENA_ALIGN = 16
-
-
-@contextlib.contextmanager
-def _quiet_stderr():
-    """TFLM prints its allocation failures to the C stderr while the arena is bisected."""
-    saved = os.dup(2)
-    with open(os.devnull, "w") as null:
-        os.dup2(null.fileno(), 2)
-        try:
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
 
 
 def available():
@@ -47,7 +34,7 @@ def interpreter(model_bytes, arena_size=None):
 def _inputs(it):
     """(index of z, index of the label or None): TFLM's inputs carry no names; z is the rank-2 one."""
     try:
-        with _quiet_stderr():  # TFLM prints "Input index 1 out of range" before raising
+        with stderr.dropped():  # TFLM prints "Input index 1 out of range" before raising
             it.get_input_details(1)
         count = 2
     except (IndexError, RuntimeError, ValueError):
@@ -84,7 +71,7 @@ def arena_bytes(model_bytes):
         except RuntimeError:
             return False
     lo, hi = 0, max(64 * 1024, 16 * len(model_bytes))
-    with _quiet_stderr():
+    with stderr.dropped():
         while not fits(hi):  # activations can outgrow 16x the weights (wide layers, big batches)
             lo, hi = hi, hi * 4
             if hi > 1 << 30:

@@ -26,19 +26,11 @@ SAVED_MODEL = {"saved_model.pb": "file", "fingerprint.pb": "file", "variables": 
 MAX_SIDE_FILE = 64 << 20  # a metadata or C file we wrote is read whole to recognise it; larger ones are not ours
 
 
-def kinds(config):
-    """[(path, kind)] of every destination of the export, kind one of tflite/json/cc/h/saved_model/web."""
-    if config.format != "tflite":
-        return [(config.out, config.format)]
-    stem = os.path.splitext(config.out)[0]
-    return [(config.out, "tflite"), (stem + ".json", "json")] + (
-        [(stem + ".cc", "cc"), (stem + ".h", "h")] if config.c_array else [])
-
-
-def check(config):
-    """Refuses (ConfigError on --out) before anything is written: a destination this tool did not write, or
-    one it did without --overwrite, or a folder output that would take the user's working folder with it."""
-    for path, kind in kinds(config):
+def check(config, destinations):
+    """Refuses (ConfigError on --out) before anything is written: a destination (`[(path, kind)]`, the
+    format's `kinds`) this tool did not write, or one it did without --overwrite, or a folder output that
+    would take the user's working folder with it."""
+    for path, kind in destinations:
         if kind in ("web", "saved_model"):
             _check_not_a_working_folder(path, config.checkpoint, config.out)
         if not os.path.lexists(path):

@@ -1,119 +1,25 @@
-"""What an export does to the user's samples, measured against the KERAS generator (never the model
-against itself): per-pixel error, the share of pixels equal to Keras's own pixels, the largest level
-difference, distinct levels, and a Fréchet distance in the bundled digit network's features (28x28x1
-generators) beside its sampling-noise floor. Plus size and LiteRT latency for the benchmarks."""
+"""The report: one measured row (wgan_export.measure) as the command's summary line, and rows of every mode
+as the benchmarks' markdown table (docs/export.md).
+"""
 import gzip
-import time
 
-import numpy as np
-
-from wgan_edge.contract import latent_vectors, to_uint8
+from wgan_edge.contract import latent_vectors
 from wgan_edge.runner import TFLiteGenerator
-from wgan_export.lib import describe, reference_labels
+from wgan_export.convert import convert
+from wgan_export.load import describe, reference_labels
+from wgan_export.measure import latency_ms, measure
 from wgan_export.modes import NAMES, mode
-from wgan_export.tflite import convert
-from wgan_keras.evaluation import FeatureExtractor, frechet_distance
 from wgan_keras.images import generate_images
-
-DIGIT_SHAPE = (28, 28, 1)  # the bundled digit network's own input: Fréchet distances only there
-# A Fréchet distance between feature sets that differ only by float32 rounding comes out of sqrtm at
-# ~1e-9 of the features' total variance, not 0 (1.57e-09 measured on a bit-identical SavedModel): below
-# this share of the variance it is noise and reads as 0, so `--max_fd 0` passes an exact export.
-FD_NOISE = 1e-7
-
-
-def fidelity(reference, images):
-    """max / mean |delta| and PSNR (peak-to-peak 2 for [-1, 1] images) of `images` against `reference`."""
-    delta = np.abs(np.asarray(images, np.float32) - np.asarray(reference, np.float32))
-    mse = float(np.mean(delta.astype(np.float64) ** 2))
-    return {"max_abs": float(delta.max()), "mean_abs": float(delta.mean()),
-            "psnr_db": float("inf") if mse == 0 else float(10 * np.log10(4.0 / mse))}
-
-
-def pixel_row(reference, outputs):
-    """The exported `pixels` against Keras's own pixels (to_uint8 of the Keras images) on the same z."""
-    keras_pixels = to_uint8(reference).astype(np.int16)
-    pixels = np.asarray(outputs["pixels"]).astype(np.int16)
-    diff = np.abs(pixels - keras_pixels)
-    return {"pixels_equal_keras": float(np.mean(diff == 0)), "max_level_diff": int(diff.max()),
-            "levels": int(len(np.unique(pixels))), "keras_levels": int(len(np.unique(keras_pixels)))}
-
-
-def digit_features(image_shape):
-    """The bundled digit network for 28x28x1 generators, else None (its features mean nothing there)."""
-    return FeatureExtractor() if tuple(image_shape) == DIGIT_SHAPE else None
-
-
-def frechet(features, a, b):
-    """wgan_keras.evaluation.frechet_distance in `features`, with float32 noise read as 0 (FD_NOISE)."""
-    fa, fb = np.asarray(features(a), np.float64), np.asarray(features(b), np.float64)
-    fd = frechet_distance(fa, fb)
-    return 0.0 if fd <= FD_NOISE * (fa.var(0).sum() + fb.var(0).sum()) else fd
-
-
-def distribution(features, reference, images, other):
-    """Fréchet distance Keras vs export, and between two Keras sets on different z (the noise floor)."""
-    return {"frechet": frechet(features, reference, images), "frechet_floor": frechet(features, reference, other)}
-
-
-def worst_class(reference, images, labels):
-    """A conditional export's weakest class: {"worst_class", "worst_class_psnr_db"} over the classes in `labels`."""
-    psnr = {int(c): fidelity(reference[labels == c], images[labels == c])["psnr_db"] for c in np.unique(labels)}
-    worst = min(psnr, key=psnr.get)
-    return {"worst_class": worst, "worst_class_psnr_db": psnr[worst]}
-
-
-def measure(generator, z, reference, outputs, frechet_too=False):
-    """The full row against Keras; `frechet_too` adds the digit-network Fréchet distance (28x28x1 only).
-    A conditional generator is measured on the classes in turn (`lib.reference_labels`), overall and per class."""
-    labels = reference_labels(generator, len(z))
-    row = fidelity(reference, outputs["images"])
-    row.update(pixel_row(reference, outputs))
-    if labels is not None:
-        row.update(worst_class(reference, np.asarray(outputs["images"]), labels))
-    features = digit_features(describe(generator)["image_shape"]) if frechet_too else None
-    if features is not None:
-        other = generate_images(generator, latent_vectors(len(z), z.shape[1], seed=1), labels=labels)
-        row.update(distribution(features, reference, outputs["images"], other))
-        if labels is not None and describe(generator)["num_classes"] == 10:  # digits: is a 7 still a 7?
-            row.update(class_agreement(reference, outputs["images"], labels))
-    return row
-
-
-def class_agreement(reference, images, labels):
-    """The share of samples the bundled digit classifier assigns to their requested class, for the
-    export's images and for Keras's (a conditional generator over the digits 0-9)."""
-    from wgan_keras.evaluation.digits import digit_classifier
-    classifier = FeatureExtractor(digit_classifier())  # resizes as the features do
-
-    def agreement(x):
-        return float(np.mean(np.argmax(np.asarray(classifier(x)), -1) == labels))
-    return {"class_agreement": agreement(images), "keras_class_agreement": agreement(reference)}
-
-
-def latency_ms(model_bytes, num_threads=2, repeats=20):
-    """Median ms per invocation of a fixed-batch model in LiteRT."""
-    runner = TFLiteGenerator(model_bytes, num_threads=num_threads)
-    z = latent_vectors(runner.batch_size or 1, runner.latent_dim, seed=99)
-    labels = 0 if runner.conditional else None  # class 0 for all: a gather costs the same for any class
-    runner(z, labels)  # warm-up (delegate preparation)
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        runner(z, labels)
-        times.append((time.perf_counter() - t) * 1e3)
-    return float(np.median(times))
 
 
 def tflite_row(generator, model_bytes, z, reference, latency_models=None, num_threads=2, quantize=None):
     """One benchmark row for a TFLite model; `latency_models` maps batch -> model bytes to time."""
-    row = {"size_bytes": len(model_bytes), "gzip_bytes": len(gzip.compress(model_bytes, 9))}
+    from wgan_export import micro
     labels = reference_labels(generator, len(z))
     outputs = TFLiteGenerator(model_bytes, num_threads)(z, labels)
-    row.update(measure(generator, z, reference, outputs, frechet_too=True))
-    from wgan_export import micro
-    if quantize is not None and mode(quantize).tflm and micro.available():
-        row.update(micro.against_litert(model_bytes, z[:64], None if labels is None else labels[:64]))
+    tflm = quantize is not None and mode(quantize).tflm and micro.available()
+    row = {"size_bytes": len(model_bytes), "gzip_bytes": len(gzip.compress(model_bytes, 9)),
+           **measure(generator, z, reference, outputs, frechet_too=True, tflm_model=model_bytes if tflm else None)}
     for batch, m in (latency_models or {}).items():
         row[f"ms_batch{batch}"] = latency_ms(m, num_threads)
     return row
@@ -125,7 +31,7 @@ def report(generator, quantizations=NAMES, n=1000, seed=0, batches=(1, 64), num_
     reference = generate_images(generator, z, labels=reference_labels(generator, n))
     rows = {}
     for q in quantizations:
-        options = qat_options if q == "qat" else {}
+        options = qat_options if mode(q).options else {}  # the route's own keywords
         models = {b: convert(generator, q, batch_size=b, **options) for b in batches}
         rows[q] = tflite_row(generator, models[max(batches)], z, reference, models, num_threads, quantize=q)
     return rows
@@ -150,3 +56,32 @@ def format_table(rows):
     for name, r in rows.items():
         lines.append("| " + " | ".join([name] + [f(r) for _, f in COLUMNS] + [f"{r[k]:.2f}" for k in keys]) + " |")
     return "\n".join(lines)
+
+
+def summary(config, info, size, n, row, fixed_batch=True, on_board=False):
+    """The line the command prints: what was written, its size, and the row against Keras. `fixed_batch`: the
+    format's batch is fixed (a .tflite); `on_board`: TFLite Micro's results are reported (the tflite format)."""
+    batch = config.batch_size or (1 if fixed_batch else "batch")
+    label = f" + label[{batch}] ({info['num_classes']} classes)" if "num_classes" in info else ""
+    line = (f"{config.out}: {config.format} {config.quantize}, z[{batch}, {info['latent_dim']}]{label} -> "
+            f"images{tuple(info['image_shape'])}, {size / 1024:.1f} KiB; vs Keras on {n} z: "
+            f"PSNR {row['psnr_db']:.1f} dB, max |d| {row['max_abs']:.2e}, pixels equal to Keras's "
+            f"{100 * row['pixels_equal_keras']:.2f} % (max {row['max_level_diff']} levels off), "
+            f"{row['levels']} distinct levels (Keras {row['keras_levels']})")
+    if "worst_class" in row:
+        line += f"; weakest class {row['worst_class']}: PSNR {row['worst_class_psnr_db']:.1f} dB"
+    if "class_agreement" in row:
+        line += (f"; the digit classifier agrees with the requested class on {100 * row['class_agreement']:.1f} % "
+                 f"(Keras's {100 * row['keras_class_agreement']:.1f} %)")
+    if "frechet" in row:
+        line += (f"; Fréchet distance {row['frechet']:.3g} in digit-network features "
+                 f"(noise floor, two Keras z sets: {row['frechet_floor']:.3g})")
+    if config.report and on_board:
+        m = mode(config.quantize)
+        if "tflm_arena_bytes" in row:
+            line += (f"; TFLite Micro: arena {row['tflm_arena_bytes']} bytes, pixels max "
+                     f"{row['tflm_max_level_diff']} levels from LiteRT's with XNNPACK, "
+                     f"{row['tflm_vs_builtin_max_level_diff']} from its builtin kernels")
+        else:
+            line += f"; TFLite Micro: does not run {m.name} ({m.why_not_tflm})"
+    return line

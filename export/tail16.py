@@ -2,7 +2,7 @@
 
 Why: in an int8 model the final tanh's input is one int8 tensor, 256 codes, so at most 256 pixel values
 come out, and with the input range tanh needs (about +-3.2 before it saturates) only ~140 of them are
-distinct (levels 0, 1, 2, 3, 5, 8, ... on a trained generator before the clamp of lib.TANH_CLAMP: 18).
+distinct (levels 0, 1, 2, 3, 5, 8, ... on a trained generator before the clamp of wgan_export.modes.TANH_CLAMP: 18).
 No int8 calibration can do better: one int8 step near 0 is 3 pixel levels wide. So the last convolution
 and the tanh run with int16 activations (int8 weights, int64 bias: TFLite's 16x8 kernels, which LiteRT and
 TensorFlow Lite for Microcontrollers both have), spliced from an int16x8 conversion of the same graph:
@@ -14,24 +14,19 @@ Measured in docs/export.md ("Integer models that keep the generator's look").
 """
 import copy
 
-from wgan_edge.contract import SIGNATURE
-from wgan_export.graph import _compact, _on_pixel_grid, _opcode, _producer, _schema, _text, read, write
+from wgan_export import flatbuffer as fb
+from wgan_export.pixels import on_grid
 
 
-def _code(model, op):
-    c = model.operatorCodes[op.opcodeIndex]
-    return max(c.builtinCode, c.deprecatedBuiltinCode)
-
-
-def _graph(model):
-    signature = next(s for s in model.signatureDefs if _text(s.signatureKey) == SIGNATURE)
-    return model.subgraphs[signature.subgraphIndex], signature
+class NoTail(ValueError):
+    """The graph has no place for the 16-bit last layer (e.g. its tanh follows a Dense, not a convolution):
+    the int8 tanh (clamped) stays. Any other failure of the splice is an error, not this."""
 
 
 def _only(model, graph, code, what):
-    ops = [op for op in graph.operators if _code(model, op) == code]
+    ops = [op for op in graph.operators if fb.code(model, op) == code]
     if len(ops) != 1:
-        raise ValueError(f"16-bit last layer: expected one {what} op, found {len(ops)}")
+        raise NoTail(f"16-bit last layer: expected one {what} op, found {len(ops)}")
     return ops[0]
 
 
@@ -53,7 +48,7 @@ def _copy_tensor(dst, dst_graph, src, src_graph, index):
     t = copy.deepcopy(src_graph.tensors[index])
     data = src.buffers[t.buffer].data if t.buffer else None
     if data is not None and len(data):
-        buf = _schema().BufferT()
+        buf = fb.schema().BufferT()
         buf.data = copy.copy(data)
         dst.buffers.append(buf)
         t.buffer = len(dst.buffers) - 1
@@ -72,34 +67,17 @@ def _new_tensor(graph, like, name, ttype=None):
     return len(graph.tensors) - 1
 
 
-def _op(code_index, inputs, outputs, options_type=0, options=None):
-    op = _schema().OperatorT()
-    op.opcodeIndex, op.inputs, op.outputs = code_index, list(inputs), list(outputs)
-    op.builtinOptionsType, op.builtinOptions = options_type, options
-    return op
-
-
 def _grid_tensor(model, graph, tanh):
-    """The first tensor after the int8 tanh that sits on the pixel grid (wgan_export.lib.on_pixel_grid)."""
+    """The first tensor after the int8 tanh that sits on the pixel grid (wgan_export.endpoint.on_pixel_grid)."""
     tensor = int(tanh.outputs[0])
     for _ in range(4):
         consumers = [op for op in graph.operators if tensor in [int(i) for i in op.inputs]]
         if len(consumers) != 1:
             break
         tensor = int(consumers[0].outputs[0])
-        if _on_pixel_grid(graph.tensors[tensor]):
+        if on_grid(graph.tensors[tensor]):
             return tensor
-    raise ValueError("16-bit last layer: no int8 pixel-grid tensor after the tanh")
-
-
-def _prune(graph):
-    """Drops the operators that no graph output depends on (the replaced int8 tail)."""
-    live, keep = {int(i) for i in graph.outputs}, []
-    for op in reversed(graph.operators):
-        if any(int(o) in live for o in op.outputs):
-            keep.append(op)
-            live.update(int(i) for i in op.inputs if i >= 0)
-    graph.operators = keep[::-1]
+    raise NoTail("16-bit last layer: no int8 pixel-grid tensor after the tanh")
 
 
 def _data_input(model, graph, op):
@@ -109,7 +87,7 @@ def _data_input(model, graph, op):
         return data is not None and len(data) > 0
     live = [k for k, i in enumerate(op.inputs) if i >= 0 and not constant(i)]
     if len(live) != 1:
-        raise ValueError("16-bit tail: an op with more than one activation input")
+        raise NoTail("16-bit tail: an op with more than one activation input")
     return live[0]
 
 
@@ -119,46 +97,47 @@ PASS = ("MINIMUM", "MAXIMUM", "QUANTIZE", "MUL", "ADD", "RELU", "RESIZE_NEAREST_
 
 def _chain(model, graph, tanh, layers):
     """The ops from the input of the `layers`-th convolution before the tanh to the tanh, in order."""
-    ops = _schema().BuiltinOperator
+    ops = fb.schema().BuiltinOperator
     chain, convs = [tanh], 0
     while len(chain) < 8 * layers + 4:
-        op = _producer(graph, int(chain[0].inputs[_data_input(model, graph, chain[0])]))
-        if op is None or _code(model, op) not in [getattr(ops, n) for n in CONVS + PASS]:
+        op = fb.producer(graph, int(chain[0].inputs[_data_input(model, graph, chain[0])]))
+        if op is None or fb.code(model, op) not in [getattr(ops, n) for n in CONVS + PASS]:
             break
         chain.insert(0, op)
-        convs += _code(model, op) in (ops.CONV_2D, ops.TRANSPOSE_CONV)
+        convs += fb.code(model, op) in (ops.CONV_2D, ops.TRANSPOSE_CONV)
         if convs == layers:
             return chain
-    raise ValueError(f"16-bit tail: no {layers} convolution(s) before the tanh")
+    raise NoTail(f"16-bit tail: no {layers} convolution(s) before the tanh")
 
 
 def int16_tail(model8_bytes, model16_bytes, layers=1):
     """The int8 model with its last `layers` convolutions (and what follows up to the tanh) replaced by the
     int16x8 model's (the same graph converted with int16 activations)."""
-    schema = _schema()
+    schema = fb.schema()
     ops = schema.BuiltinOperator
-    m8, m16 = read(model8_bytes), read(model16_bytes)
-    (g8, signature), (g16, _) = _graph(m8), _graph(m16)
+    m8, m16 = fb.read(model8_bytes), fb.read(model16_bytes)
+    (g8, signature), (g16, _) = fb.signature_graph(m8), fb.signature_graph(m16)
     chain8 = _chain(m8, g8, _only(m8, g8, ops.TANH, "int8 TANH"), layers)
     chain16 = _chain(m16, g16, _only(m16, g16, ops.TANH, "int16 TANH"), layers)
     after = [op for op in g16.operators if int(chain16[-1].outputs[0]) in [int(i) for i in op.inputs]]
-    if len(after) == 1 and _code(m16, after[0]) in (ops.ADD, ops.SUB):  # lib.HALF_LEVEL: floor to the grid
+    if len(after) == 1 and fb.code(m16, after[0]) in (ops.ADD, ops.SUB):  # pixels.HALF_LEVEL: floor to the grid
         chain16 = chain16 + after
     grid = _grid_tensor(m8, g8, chain8[-1])
-    quantize = _opcode(m8, ops.QUANTIZE)
+    quantize = fb.opcode(m8, ops.QUANTIZE)
     a8 = int(chain8[0].inputs[_data_input(m8, g8, chain8[0])])
     cut = int(chain16[0].inputs[_data_input(m16, g16, chain16[0])])
     x = _new_tensor(g8, g16.tensors[cut], "int16_tail/input")
-    new = [_op(quantize, [a8], [x], schema.BuiltinOptions.QuantizeOptions, schema.QuantizeOptionsT())]
+    new = [fb.new_op(quantize, [a8], [x], schema.BuiltinOptions.QuantizeOptions, schema.QuantizeOptionsT())]
     for op in chain16:
         position = _data_input(m16, g16, op)
         inputs = [x if k == position else _copy_tensor(m8, g8, m16, g16, int(i)) for k, i in enumerate(op.inputs)]
         x = _copy_tensor(m8, g8, m16, g16, int(op.outputs[0]))
-        new.append(_op(_opcode_like(m8, m16, op), inputs, [x], op.builtinOptionsType, copy.deepcopy(op.builtinOptions)))
-    new.append(_op(quantize, [x], [grid], schema.BuiltinOptions.QuantizeOptions, schema.QuantizeOptionsT()))
-    old_grid_producer = _producer(g8, grid)
+        new.append(fb.new_op(_opcode_like(m8, m16, op), inputs, [x], op.builtinOptionsType,
+                             copy.deepcopy(op.builtinOptions)))
+    new.append(fb.new_op(quantize, [x], [grid], schema.BuiltinOptions.QuantizeOptions, schema.QuantizeOptionsT()))
+    old_grid_producer = fb.producer(g8, grid)
     at = g8.operators.index(chain8[0])
     g8.operators = [op for op in g8.operators[:at] + new + g8.operators[at + 1:] if op is not old_grid_producer]
-    _prune(g8)
-    _compact(m8, g8, signature)
-    return write(m8)
+    fb.prune(g8)  # the replaced int8 tail
+    fb.compact(m8, g8, signature)
+    return fb.write(m8)

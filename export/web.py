@@ -20,9 +20,9 @@ METADATA = "generator.json"
 STATIC = ("index.html", "wgan.js", "package.json", "package-lock.json")
 VERSION_MARK = "__LITERT_VERSION__"
 # What the pinned LiteRT.js refuses, measured in headless Chromium (benchmarks/web_sampling.py; tests/web_test.py
-# checks it still does): its tensors have no int8 type, so loadAndCompile fails on an int8 `z` or `images`.
+# checks it still does): its tensors have no int8 type, so loadAndCompile fails on an int8 `z` or `images`
+# (the modes' `why_not_web`, and --int8_io: wgan_export.formats).
 LITERT_ERROR = "Element type INT8 is not supported."
-REFUSED = {"full_int8": "its z and images are int8", "int8_io": "--int8_io makes z int8"}
 
 
 def static_text(name):
@@ -35,11 +35,11 @@ def litert_version():
     return json.loads(static_text("package.json"))["dependencies"]["@litertjs/core"]
 
 
-def refusal(quantize, int8_io=False):
-    """Why the page could not run this export (one line), or None: checked before anything is converted."""
-    why = REFUSED.get("int8_io" if int8_io else quantize)
-    return why and (f"LiteRT.js {litert_version()} cannot run it in a browser: {why} (\"{LITERT_ERROR}\"); "
-                    f"int8 and qat with a float z run")
+def refusal(why):
+    """The one line that refuses a page LiteRT.js could not run, for `why` (checked before anything is
+    converted)."""
+    return (f"LiteRT.js {litert_version()} cannot run it in a browser: {why} (\"{LITERT_ERROR}\"); "
+            f"int8 and qat with a float z run")
 
 
 def write_page(folder):

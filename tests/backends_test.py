@@ -27,7 +27,7 @@ import pytest
 import tensorflow as tf
 
 from wgan_edge.runner import TFLiteGenerator
-from wgan_export import lib, report, tflite
+from wgan_export import convert, endpoint, measure
 from wgan_keras.images import generate_images
 from wgan_keras.noise import CRITIC_Z, GP_ALPHA, counter_noise, replica_noise
 
@@ -129,8 +129,8 @@ def check_checkpoint_loads_and_exports(backend, folder, tmp_path):
     images = generate_images(gan.generator, z)
     np.testing.assert_allclose(images, np.load(folder / f"{backend}_images.npy"), atol=1e-5)  # as on its backend
     # The export tests' float32 bounds, which a TensorFlow-trained generator meets.
-    saved = lib.run_saved_model(lib.write_saved_model(gan.generator, str(tmp_path / "sm")), z)
+    saved = endpoint.run_saved_model(endpoint.write_saved_model(gan.generator, str(tmp_path / "sm")), z)
     np.testing.assert_allclose(saved["images"], images, atol=1e-5)
-    lite = TFLiteGenerator(tflite.convert(gan.generator, "float32", batch_size=8))(z)
+    lite = TFLiteGenerator(convert.convert(gan.generator, "float32", batch_size=8))(z)
     np.testing.assert_allclose(lite["images"], images, atol=1e-5)
-    assert report.fidelity(images, lite["images"])["psnr_db"] > 90.0
+    assert measure.fidelity(images, lite["images"])["psnr_db"] > 90.0

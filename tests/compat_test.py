@@ -6,7 +6,7 @@ import shutil
 import keras
 import numpy as np
 
-from wgan_export.tflite import convert
+from wgan_export.convert import convert
 from wgan_keras import WGAN
 from wgan_keras.config import TrainConfig
 from wgan_keras.train import train

@@ -60,7 +60,7 @@ def test_site_builds_strict_with_every_public_name_in_the_reference(site):
     for documented in ("n_critic", "critic iterations per generator iteration", "latent_vectors(n, latent_dim, seed)"):
         assert documented in page, documented  # the docstrings' arguments are rendered, not just the names
     export = (site / "api" / "wgan_export" / "index.html").read_text()
-    assert "wgan_export.lib" in export and "wgan_export.tflite" in export
+    assert "wgan_export.load" in export and "wgan_export.convert" in export
     edge = (site / "api" / "wgan_edge" / "index.html").read_text()
     assert "latent_vectors" in edge and "wgan_edge.pretrained" in edge
     assert (site / "index.html").is_file() and (site / "changelog" / "index.html").is_file()

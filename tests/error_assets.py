@@ -9,7 +9,7 @@ import numpy as np
 from error_faults import nan_output_scales
 from error_inputs import EMA_TINY, TINY
 
-from wgan_export import lib, tflite
+from wgan_export import convert, endpoint
 from wgan_keras import DCGANGenerator
 from wgan_keras.config import TrainConfig
 from wgan_keras.train import train
@@ -41,19 +41,20 @@ def tiny_run(root):
                             keras.layers.Reshape((4, 4, 1))])
     lam.save(root / "lambda.keras")
     a["lambda_keras"] = root / "lambda.keras"
-    model = tflite.convert(gan.generator, "float32", batch_size=2)
+    model = convert.convert(gan.generator, "float32", batch_size=2)
     a["tflite"] = _write(root / "g.tflite", model)
     a["truncated_tflite"] = _write(root / "truncated.tflite", model[:len(model) // 2])
-    a["tflite_json"] = _write(root / "metadata.json", json.dumps(lib.metadata(gan.generator, 2)).encode())
+    a["tflite_json"] = _write(root / "metadata.json", json.dumps(endpoint.metadata(gan.generator, 2)).encode())
     conditional = DCGANGenerator(8, (28, 28, 1), base_filters=4, num_classes=10)
-    a["conditional_tflite"] = _write(root / "conditional.tflite", tflite.convert(conditional, "float32"))
-    a["conditional_tflite_json"] = _write(root / "conditional.json", json.dumps(lib.metadata(conditional, 1)).encode())
+    a["conditional_tflite"] = _write(root / "conditional.tflite", convert.convert(conditional, "float32"))
+    a["conditional_tflite_json"] = _write(root / "conditional.json",
+                                          json.dumps(endpoint.metadata(conditional, 1)).encode())
     a["nan_scale_tflite"] = _write(root / "nan_scale.tflite",
-                                   nan_output_scales(tflite.convert(gan.generator, "full_int8")))
+                                   nan_output_scales(convert.convert(gan.generator, "full_int8")))
     a["random_tflite"] = _write(root / "random.tflite", np.random.default_rng(1).bytes(len(model)))
     a["empty_tflite"] = _write(root / "empty.tflite", b"")
     a["saved_model"] = root / "sm"
-    lib.write_saved_model(gan.generator, str(a["saved_model"]))
+    endpoint.write_saved_model(gan.generator, str(a["saved_model"]))
     a["random_saved_model"] = root / "random_sm"
     a["random_saved_model"].mkdir()
     _write(a["random_saved_model"] / "saved_model.pb", np.random.default_rng(2).bytes(2048))

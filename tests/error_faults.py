@@ -59,15 +59,15 @@ def enospc_in_write_bytes(mp):
 
 def enospc_in_saved_model(mp):
     """The disk fills while the SavedModel is written: part of the folder, then ENOSPC."""
-    from wgan_export import lib
-    real = lib.write_saved_model
+    from wgan_export import endpoint
+    real = endpoint.write_saved_model
 
     def write(generator, path, *a, **k):
         real(generator, path, *a, **k)
         with open(os.path.join(path, "saved_model.pb"), "r+b") as f:
             f.truncate(10)
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), path)
-    mp.setattr(lib, "write_saved_model", write)
+    mp.setattr(endpoint, "write_saved_model", write)
 
 
 
@@ -148,7 +148,7 @@ def _on_load(error):
     def patch(mp):
         def load(*args, **kwargs):
             raise error
-        mp.setattr("wgan_export.lib.load_generator", load)
+        mp.setattr("wgan_export.load.load_generator", load)
     return patch
 
 

@@ -16,7 +16,7 @@ from harness import trained_batchnorm
 from wgan_edge.contract import SIGNATURE, labels_by_row, labels_in_turn, latent_vectors, to_uint8
 from wgan_edge.png import encode_png, image_grid
 from wgan_edge.runner import RunnerError, TFLiteGenerator
-from wgan_export import lib, main, micro, modes, report, tflite
+from wgan_export import convert, endpoint, load, main, measure, micro, modes
 from wgan_keras import WGAN, DCGANCritic, DCGANGenerator
 from wgan_keras.images import generate_images
 from wgan_keras.workdir import write_classes
@@ -51,14 +51,14 @@ def checkpoint(generator, tmp_path_factory):
 
 def _labels_matter(reference_for, out_for, labels):
     """Exported images for `labels` are closest to Keras's images for the same labels, not for shifted ones."""
-    right = report.fidelity(reference_for(labels), out_for(labels))["psnr_db"]
-    wrong = report.fidelity(reference_for((labels + 1) % CLASSES), out_for(labels))["psnr_db"]
+    right = measure.fidelity(reference_for(labels), out_for(labels))["psnr_db"]
+    wrong = measure.fidelity(reference_for((labels + 1) % CLASSES), out_for(labels))["psnr_db"]
     return right, wrong
 
 
 @pytest.mark.parametrize("quantize", CONVERTED)
 def test_every_converter_mode_takes_z_and_label(generator, z, quantize):
-    runner = TFLiteGenerator(tflite.convert(generator, quantize, batch_size=4))
+    runner = TFLiteGenerator(convert.convert(generator, quantize, batch_size=4))
     assert runner.conditional and np.dtype(runner.label["dtype"]) == np.int32 and list(runner.label["shape"]) == [4]
     assert runner.input["dtype"] == (np.int8 if quantize == "full_int8" else np.float32)
     labels = labels_in_turn(len(z), CLASSES)
@@ -70,27 +70,27 @@ def test_every_converter_mode_takes_z_and_label(generator, z, quantize):
 
 
 def test_qat_refuses_a_conditional_generator_in_one_line(generator):
-    with pytest.raises(lib.ExportError, match="conditional") as e:
-        tflite.convert(generator, "qat", batch_size=4)
+    with pytest.raises(load.ExportError, match="conditional") as e:
+        convert.convert(generator, "qat", batch_size=4)
     assert "\n" not in str(e.value)
 
 
 def test_saved_model_signature_takes_label(generator, z, tmp_path):
     import tensorflow as tf
-    path = lib.write_saved_model(generator, str(tmp_path / "sm"), class_names=["a", "b", "c", "d"])
+    path = endpoint.write_saved_model(generator, str(tmp_path / "sm"), class_names=["a", "b", "c", "d"])
     _, kwargs = tf.saved_model.load(path).signatures[SIGNATURE].structured_input_signature
     assert sorted(kwargs) == ["label", "z"] and kwargs["label"].dtype == tf.int32
     labels = np.full(len(z), 2, np.int32)
-    np.testing.assert_allclose(lib.run_saved_model(path, z, labels)["images"],
+    np.testing.assert_allclose(endpoint.run_saved_model(path, z, labels)["images"],
                                generate_images(generator, z, labels=labels), atol=1e-5)
-    meta = lib.read_metadata(path)
+    meta = endpoint.read_metadata(path)
     assert (meta["num_classes"], meta["label_input"], meta["class_names"]) == (CLASSES, "label", ["a", "b", "c", "d"])
 
 
 @pytest.mark.skipif(not micro.available(), reason="tflite-micro not installed (pip install -e '.[test]')")
 @pytest.mark.parametrize("quantize", [m for m in CONVERTED if modes.mode(m).tflm])
 def test_tflite_micro_runs_the_label_like_litert(generator, z, quantize):
-    model = tflite.convert(generator, quantize, batch_size=4)
+    model = convert.convert(generator, quantize, batch_size=4)
     labels = labels_in_turn(16, CLASSES)
     measured = micro.against_litert(model, z[:16], labels)
     assert measured["tflm_vs_builtin_max_level_diff"] == 0 and measured["tflm_arena_bytes"] > 0, measured
@@ -147,28 +147,28 @@ def test_cli_export_then_sample_one_class_and_a_row_per_class(checkpoint, genera
 
 def test_gate_names_the_weakest_class():
     config = main.ExportConfig(checkpoint="-", out="-", min_psnr=30.0)
-    assert main.gate(config, {"psnr_db": 35.0, "worst_class": 3, "worst_class_psnr_db": 31.0}) is None
-    reason = main.gate(config, {"psnr_db": 35.0, "worst_class": 3, "worst_class_psnr_db": 28.5})
+    assert measure.gate(config, {"psnr_db": 35.0, "worst_class": 3, "worst_class_psnr_db": 31.0}) is None
+    reason = measure.gate(config, {"psnr_db": 35.0, "worst_class": 3, "worst_class_psnr_db": 28.5})
     assert reason.startswith("class 3: PSNR 28.5 dB < --min_psnr 30.0")
     images = np.zeros((8, 2, 2, 1), np.float32)
     noisy = images + np.where(np.arange(8) % 4 == 1, 0.1, 0.001)[:, None, None, None]
-    assert report.worst_class(images, noisy, labels_in_turn(8, 4))["worst_class"] == 1
+    assert measure.worst_class(images, noisy, labels_in_turn(8, 4))["worst_class"] == 1
 
 
 @pytest.mark.parametrize("num_classes, quantize", [(None, "float32"), (CLASSES, "float32"), (CLASSES, "int8")])
 def test_export_under_a_mixed_bfloat16_policy(num_classes, quantize):
     """--preset fast trains under mixed_bfloat16; exporting in that process (the Colab tutorial) must not leave
-    a bf16 MatMul or CONCATENATION (no TFLite builtin): the export computes in float32 (lib.float32_twin,
+    a bf16 MatMul or CONCATENATION (no TFLite builtin): the export computes in float32 (load.float32_twin,
     and the BN-folded [z, embed(label)] prefix of the pixel-grid modes)."""
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy("mixed_bfloat16")
     try:
         keras.utils.set_random_seed(0)
         g = DCGANGenerator(latent_dim=LATENT, image_shape=(28, 28, 1), base_filters=8, num_classes=num_classes)
-        runner = TFLiteGenerator(tflite.convert(g, quantize, batch_size=4))
+        runner = TFLiteGenerator(convert.convert(g, quantize, batch_size=4))
     finally:
         keras.config.set_dtype_policy(previous)
     z = latent_vectors(8, LATENT, seed=0)
     labels = None if num_classes is None else np.full(8, 3)
     # against the bf16 Keras generator the user trained: float32 export is its float32-arithmetic twin
-    assert report.fidelity(generate_images(g, z, labels=labels), runner(z, labels)["images"])["psnr_db"] > 20
+    assert measure.fidelity(generate_images(g, z, labels=labels), runner(z, labels)["images"])["psnr_db"] > 20

@@ -15,7 +15,7 @@ from harness import trained_batchnorm
 
 from wgan_edge.contract import QUANTIZATIONS, latent_vectors, to_uint8
 from wgan_edge.runner import TFLiteGenerator
-from wgan_export import graph, lib, micro, modes, report, tflite
+from wgan_export import convert, endpoint, flatbuffer, measure, micro, modes, pixels, stderr
 from wgan_keras import DCGANGenerator
 from wgan_keras.evaluation import FeatureExtractor, frechet_distance
 from wgan_keras.images import generate_images
@@ -48,12 +48,12 @@ def z():
 @pytest.fixture(scope="module")
 def models(generator):
     """Every mode at batch 4, converted once for the module."""
-    return {q: tflite.convert(generator, q, batch_size=4, **({"steps": 4} if q == "qat" else {}))
+    return {q: convert.convert(generator, q, batch_size=4, **({"steps": 4} if q == "qat" else {}))
             for q in modes.NAMES}
 
 
 def test_the_edge_names_help_and_docs_are_the_mode_table():
-    assert QUANTIZATIONS == modes.NAMES and tflite.NAMES is modes.NAMES
+    assert QUANTIZATIONS == modes.NAMES and convert.NAMES is modes.NAMES
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     assert modes.table_markdown() in open(os.path.join(root, "docs", "export.md")).read()
     flags = open(os.path.join(root, "docs", "flags.md")).read()  # generated from --help's text
@@ -71,7 +71,7 @@ def test_pixels_are_the_pixel_rule_of_images_in_every_mode(models, z, quantize):
     # the saturated generator reaches both ends: black and white exist in every mode
     assert pixels.min() == 0 and pixels.max() == 255, (pixels.min(), pixels.max())
     assert -1.0 <= images.min() and images.max() <= 1.0, (images.min(), images.max())  # black is -1, not -1.0039
-    assert tflite.check_builtin_only(models[quantize])
+    assert convert.check_builtin_only(models[quantize])
 
 
 @pytest.mark.parametrize("quantize", modes.NAMES)
@@ -80,7 +80,7 @@ def test_the_mode_table_says_where_tflite_micro_runs(models, quantize):
     model = models[quantize]
 
     def invoke():
-        with micro._quiet_stderr():
+        with stderr.dropped():
             it = micro.interpreter(model)
             detail = it.get_input_details(0)
             it.set_input(np.zeros(detail["shape"], detail["dtype"]), 0)
@@ -98,18 +98,18 @@ def test_integer_modes_keep_the_keras_levels_through_a_16_bit_tail(models, gener
     (an int8 tanh input allowed ~140 at best, 18 on a trained generator), and `pixels` floors like Keras's."""
     z = latent_vectors(256, LATENT, seed=5)
     reference = generate_images(generator, z)
-    row = report.pixel_row(reference, TFLiteGenerator(models[quantize])(z))
+    row = measure.pixel_row(reference, TFLiteGenerator(models[quantize])(z))
     assert row["keras_levels"] > 200 and row["levels"] >= row["keras_levels"] - 10, row
     if quantize != "qat":  # qat's few distillation steps here move the weights off Keras's
         assert row["pixels_equal_keras"] > 0.6 and row["max_level_diff"] <= 24, row
-    names = tflite.op_names(models[quantize])
+    names = flatbuffer.op_names(models[quantize])
     assert "TANH" in names and "SUB" in names  # int16 tanh, then the half-level floor shift
 
 
 def test_full_int8_has_integer_io_with_recorded_params(models, z):
     model = models["full_int8"]
     runner = TFLiteGenerator(model)
-    params = tflite.io_params(model)
+    params = convert.io_params(model)
     assert {k: v["dtype"] for k, v in params.items()} == {"z": "int8", "images": "int8", "pixels": "uint8"}
     assert runner.input["dtype"] == np.int8 and runner.outputs["images"]["dtype"] == np.int8
     assert tuple(runner.input["quantization"]) == pytest.approx((params["z"]["scale"], params["z"]["zero_point"]))
@@ -121,8 +121,8 @@ def test_full_int8_has_integer_io_with_recorded_params(models, z):
     raw = runner.runner(z=runner._quantize_z(z[:4]))
     np.testing.assert_array_equal(raw["pixels"].astype(int), raw["images"].astype(int) + 128)
     # integer kernels only: no DEQUANTIZE / CAST / float tail left anywhere
-    assert tflite.op_names(model) <= {"FULLY_CONNECTED", "RESHAPE", "TRANSPOSE_CONV", "TANH", "MUL", "ADD", "SUB",
-                                      "QUANTIZE", "RELU", "MINIMUM", "MAXIMUM"}, tflite.op_names(model)
+    assert flatbuffer.op_names(model) <= {"FULLY_CONNECTED", "RESHAPE", "TRANSPOSE_CONV", "TANH", "MUL", "ADD", "SUB",
+                                      "QUANTIZE", "RELU", "MINIMUM", "MAXIMUM"}, flatbuffer.op_names(model)
 
 
 def test_full_int8_runs_in_tflite_micro_like_litert(models, z):
@@ -145,13 +145,13 @@ def test_full_int8_runs_in_tflite_micro_like_litert(models, z):
     assert arena % micro.ARENA_ALIGN == 0 and 1024 < arena < 1 << 20
     micro.interpreter(model, arena).invoke()
     with pytest.raises(RuntimeError):
-        with micro._quiet_stderr():
+        with stderr.dropped():
             micro.interpreter(model, arena - 4 * micro.ARENA_ALIGN)
 
 
 def test_int16x8_is_closer_to_keras_than_int8(models, generator, z):
     reference = generate_images(generator, z)
-    psnr = {q: report.fidelity(reference, TFLiteGenerator(models[q])(z)["images"])["psnr_db"]
+    psnr = {q: measure.fidelity(reference, TFLiteGenerator(models[q])(z)["images"])["psnr_db"]
             for q in ("int8", "int16x8")}
     assert psnr["int16x8"] > psnr["int8"] + 3, psnr  # +6 before int8 got its 16-bit tail
 
@@ -159,12 +159,12 @@ def test_int16x8_is_closer_to_keras_than_int8(models, generator, z):
 def test_report_measures_against_keras_in_the_digit_networks_features(models, generator, z):
     """The Fréchet distance is wgan_keras.evaluation's, in the bundled digit network's features (the old
     lookup always fell back to random features), and the pixels are compared with KERAS's own."""
-    features = report.digit_features((28, 28, 1))
+    features = measure.digit_features((28, 28, 1))
     assert isinstance(features, FeatureExtractor) and features.model.name == "digit_features"
-    assert report.digit_features((32, 32, 3)) is None
+    assert measure.digit_features((32, 32, 3)) is None
     reference = generate_images(generator, z)
     out = TFLiteGenerator(models["int8"])(z)
-    row = report.measure(generator, z, reference, out, frechet_too=True)
+    row = measure.measure(generator, z, reference, out, frechet_too=True)
     digits = FeatureExtractor()
     assert row["frechet"] == pytest.approx(frechet_distance(digits(reference), digits(out["images"])), rel=1e-6)
     assert 0 < row["frechet"] < row["frechet_floor"]
@@ -172,13 +172,13 @@ def test_report_measures_against_keras_in_the_digit_networks_features(models, ge
     assert row["pixels_equal_keras"] == pytest.approx(np.mean(out["pixels"] == keras_pixels))
     assert row["max_level_diff"] == np.abs(out["pixels"].astype(int) - keras_pixels.astype(int)).max()
     assert row["pixels_equal_keras"] < 1.0  # the model against itself said 100 %
-    same = report.measure(generator, z, reference, {"images": reference, "pixels": keras_pixels}, frechet_too=True)
+    same = measure.measure(generator, z, reference, {"images": reference, "pixels": keras_pixels}, frechet_too=True)
     assert same["frechet"] == 0.0 and same["pixels_equal_keras"] == 1.0 and same["psnr_db"] == float("inf")
 
 
 def test_saved_model_has_one_signature_and_stores_weights_once(generator, tmp_path):
     import tensorflow as tf
-    path = lib.write_saved_model(generator, str(tmp_path / "sm"))
+    path = endpoint.write_saved_model(generator, str(tmp_path / "sm"))
     assert list(tf.saved_model.load(path).signatures) == ["generate"]
     weights = sum(np.asarray(w).nbytes for w in generator.get_weights())
     data = sum(os.path.getsize(os.path.join(path, "variables", f)) for f in os.listdir(os.path.join(path, "variables")))
@@ -188,9 +188,9 @@ def test_saved_model_has_one_signature_and_stores_weights_once(generator, tmp_pa
 def test_upsample_generator_is_full_integer_with_builtin_ops_and_runs_in_tflm(z):
     keras.utils.set_random_seed(0)
     g = DCGANGenerator(latent_dim=LATENT, image_shape=(28, 28, 1), base_filters=8, upsample="resize")
-    model = tflite.convert(g, "full_int8", batch_size=1)
-    ops = tflite.op_names(model)
-    assert tflite.check_builtin_only(model)
+    model = convert.convert(g, "full_int8", batch_size=1)
+    ops = flatbuffer.op_names(model)
+    assert convert.check_builtin_only(model)
     assert "RESIZE_NEAREST_NEIGHBOR" in ops and "CONV_2D" in ops and not {"TRANSPOSE_CONV", "TILE"} & ops, ops
     runner = TFLiteGenerator(model)
     zq = runner._quantize_z(z[:2])
@@ -216,7 +216,7 @@ def test_cli_full_int8_writes_metadata_and_c_array_with_report(checkpoint, tmp_p
     assert "TFLite Micro: arena" in printed and "levels from LiteRT's" in printed, printed
     model = open(out, "rb").read()
     meta = json.load(open(tmp_path / "g.json"))
-    assert meta["quantize"] == "full_int8" and meta["tensors"] == tflite.io_params(model)
+    assert meta["quantize"] == "full_int8" and meta["tensors"] == convert.io_params(model)
     assert meta["tensors"]["z"]["dtype"] == "int8" and meta["tflm_arena_bytes"] == micro.arena_bytes(model)
     assert meta["fidelity"]["psnr_db"] > 20 and 0.5 < meta["fidelity"]["pixels_equal_keras"] < 1.0
     assert meta["fidelity"]["tflm_vs_builtin_max_level_diff"] == 0
@@ -239,7 +239,7 @@ def test_cli_quality_gate_exits_1_and_writes_nothing(checkpoint, tmp_path, capsy
     from wgan_export import main as cli
     main = cli.main
     if fmt == "saved_model":  # a float32 SavedModel is exact (PSNR inf): force the miss to test the publishing
-        monkeypatch.setattr(cli, "gate", lambda config, row: "forced miss")
+        monkeypatch.setattr(measure, "gate", lambda config, row: "forced miss")
     out = str(tmp_path / ("g.tflite" if fmt == "tflite" else "sm"))
     quantize = ["--quantize", "int8"] if fmt == "tflite" else []
     assert main(["--checkpoint", checkpoint, "--out", out, "--format", fmt, *quantize, "--fidelity_samples", "16",
@@ -261,10 +261,10 @@ def test_cli_gate_treats_float_noise_as_zero(checkpoint, tmp_path, capsys):
 def test_exact_pixels_falls_back_to_the_float_tail_off_the_pixel_grid(generator, z, tmp_path):
     """int8 images on tanh's own q/128 grid (no fake-quant, as selective quantization leaves them):
     the rebuilt pixels are the float32 tail on the float images, still exact."""
-    saved = lib.write_saved_model(generator, str(tmp_path / "sm"), batch_size=4)  # integer=False: no grid
-    converted = bytes(tflite.converter_for(saved, "int8", LATENT, 4).convert())
-    model = graph.exact_pixels(converted)
-    assert "CAST" in tflite.op_names(model) and "DEQUANTIZE" in tflite.op_names(model)
+    saved = endpoint.write_saved_model(generator, str(tmp_path / "sm"), batch_size=4)  # integer=False: no grid
+    converted = bytes(convert.converter_for(saved, "int8", LATENT, 4).convert())
+    model = pixels.exact_pixels(converted)
+    assert "CAST" in flatbuffer.op_names(model) and "DEQUANTIZE" in flatbuffer.op_names(model)
     out = TFLiteGenerator(model)(z)
     assert np.array_equal(out["pixels"], to_uint8(out["images"]))
     assert out["pixels"].max() == 254  # tanh's int8 grid tops out at 127/128: honest, not white

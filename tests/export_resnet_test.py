@@ -11,9 +11,9 @@ from harness import trained_batchnorm
 
 from wgan_edge.contract import latent_vectors, to_uint8
 from wgan_edge.runner import TFLiteGenerator
+from wgan_export import convert, flatbuffer, measure, micro, modes, web
 from wgan_export import main as export_main
-from wgan_export import micro, modes, report, tflite, web
-from wgan_export.lib import ExportError
+from wgan_export.load import ExportError
 from wgan_keras import ResNetGenerator
 from wgan_keras.images import generate_images
 
@@ -35,18 +35,18 @@ def z():
 
 @pytest.fixture(scope="module")
 def models(generator):
-    return {q: tflite.convert(generator, q, batch_size=4) for q in CONVERTED}
+    return {q: convert.convert(generator, q, batch_size=4) for q in CONVERTED}
 
 
 @pytest.mark.parametrize("quantize", CONVERTED)
 def test_every_mode_converts_with_builtin_ops_and_draws_the_generators_images(models, generator, z, quantize):
     model = models[quantize]
-    assert tflite.check_builtin_only(model)
-    assert {"ADD", "RESIZE_NEAREST_NEIGHBOR", "CONV_2D"} <= tflite.op_names(model)
+    assert convert.check_builtin_only(model)
+    assert {"ADD", "RESIZE_NEAREST_NEIGHBOR", "CONV_2D"} <= flatbuffer.op_names(model)
     out = TFLiteGenerator(model)(z)
     assert out["images"].shape == (8,) + SHAPE and out["pixels"].dtype == np.uint8
     assert np.mean(out["pixels"] == to_uint8(out["images"])) >= 0.999
-    psnr = report.fidelity(generate_images(generator, z), out["images"])["psnr_db"]
+    psnr = measure.fidelity(generate_images(generator, z), out["images"])["psnr_db"]
     assert psnr > (80 if quantize == "float32" else 30), (quantize, psnr)
 
 
@@ -66,7 +66,7 @@ def test_full_int8_runs_in_tflite_micro_with_its_arena(models, z, capsys):
 
 def test_qat_refuses_in_one_line_naming_the_modes_that_work(generator):
     with pytest.raises(ExportError, match=r"^qat: layer Add has no tf_keras twin here; use --quantize int8$"):
-        tflite.convert(generator, "qat", batch_size=4, steps=2)
+        convert.convert(generator, "qat", batch_size=4, steps=2)
 
 
 def test_web_export_writes_the_page_for_a_resnet_checkpoint(generator, tmp_path):
@@ -78,4 +78,4 @@ def test_web_export_writes_the_page_for_a_resnet_checkpoint(generator, tmp_path)
                              "--fidelity_samples", "8", "--out", str(out)]) == 0
     assert sorted(p.name for p in out.iterdir()) == sorted(web.STATIC + (web.MODEL, web.METADATA))
     assert json.loads((out / web.METADATA).read_text())["quantize"] == "int8"
-    assert tflite.check_builtin_only((out / web.MODEL).read_bytes())
+    assert convert.check_builtin_only((out / web.MODEL).read_bytes())

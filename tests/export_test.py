@@ -18,7 +18,7 @@ from commands import in_process
 
 from wgan_edge.contract import METADATA_FILE, SIGNATURE, latent_vectors, to_uint8
 from wgan_edge.runner import TFLiteGenerator
-from wgan_export import lib, modes, report, tflite
+from wgan_export import convert, endpoint, flatbuffer, load, measure, modes
 from wgan_keras import WGAN, DCGANCritic, DCGANGenerator
 from wgan_keras.images import generate_images
 
@@ -57,9 +57,9 @@ def checkpoints(generator, tmp_path_factory):
 
 def test_check_builtin_only_refuses_flex_and_custom_ops(monkeypatch):
     for ops in ({"CONV_2D", "FlexRandomStandardNormal"}, {"CUSTOM:MyOp", "ADD"}):
-        monkeypatch.setattr(tflite, "op_names", lambda model, ops=ops: ops)
-        with pytest.raises(lib.ExportError, match="non-builtin"):
-            tflite.check_builtin_only(b"")
+        monkeypatch.setattr(convert, "op_names", lambda model, ops=ops: ops)
+        with pytest.raises(load.ExportError, match="non-builtin"):
+            convert.check_builtin_only(b"")
 
 
 @pytest.fixture(scope="module")
@@ -70,9 +70,9 @@ def z():
 @pytest.mark.parametrize("quantize", modes.NAMES)
 def test_every_quantization_converts_and_runs_in_litert(generator, z, quantize):
     options = {"steps": 4} if quantize == "qat" else {}
-    model = tflite.convert(generator, quantize, batch_size=4, **options)
-    tflite.check_builtin_only(model)  # raises on Flex or custom ops (see the test below)
-    assert not any(n.startswith("CUSTOM") or "FLEX" in n.upper() for n in tflite.op_names(model))
+    model = convert.convert(generator, quantize, batch_size=4, **options)
+    convert.check_builtin_only(model)  # raises on Flex or custom ops (see the test below)
+    assert not any(n.startswith("CUSTOM") or "FLEX" in n.upper() for n in flatbuffer.op_names(model))
     runner = TFLiteGenerator(model)
     assert (runner.batch_size, runner.latent_dim, runner.image_shape) == (4, LATENT, (28, 28, 1))
     assert runner.input["dtype"] == (np.int8 if quantize == "full_int8" else np.float32)  # full_int8: int8 z
@@ -80,7 +80,7 @@ def test_every_quantization_converts_and_runs_in_litert(generator, z, quantize):
     assert out["images"].dtype == np.float32 and out["images"].shape == (10, 28, 28, 1)
     assert out["pixels"].dtype == np.uint8 and out["pixels"].shape == (10, 28, 28, 1)
     reference = generate_images(generator, z[:10])
-    row = report.fidelity(reference, out["images"])  # also proves the weights are there (no NaN, no zeros)
+    row = measure.fidelity(reference, out["images"])  # also proves the weights are there (no NaN, no zeros)
     assert row["psnr_db"] > PSNR_BOUND[quantize], row
     # pixels are the documented mapping of images (strict, every mode: tests/export_quant_test.py)
     np.testing.assert_allclose(out["pixels"].astype(int), np.rint((out["images"] + 1) * 127.5).clip(0, 255), atol=1)
@@ -88,21 +88,21 @@ def test_every_quantization_converts_and_runs_in_litert(generator, z, quantize):
 
 
 def test_float32_tflite_matches_keras(generator, z):
-    out = TFLiteGenerator(tflite.convert(generator, "float32", batch_size=32))(z)
+    out = TFLiteGenerator(convert.convert(generator, "float32", batch_size=32))(z)
     reference = generate_images(generator, z)
     np.testing.assert_allclose(out["images"], reference, atol=1e-5)
     assert np.abs(out["pixels"].astype(int) - to_uint8(reference).astype(int)).max() <= 1
 
 
 def test_int8_io_quantizes_z_with_input_scale(generator, z):
-    runner = TFLiteGenerator(tflite.convert(generator, "int8", batch_size=8, int8_io=True))
+    runner = TFLiteGenerator(convert.convert(generator, "int8", batch_size=8, int8_io=True))
     assert runner.input["dtype"] == np.int8 and runner.input["quantization"][0] > 0
-    row = report.fidelity(generate_images(generator, z), runner(z)["images"])
+    row = measure.fidelity(generate_images(generator, z), runner(z)["images"])
     assert row["psnr_db"] > PSNR_BOUND["int8"] - 2, row
 
 
 def test_saved_model_signature_names_shapes_and_weights(generator, z, tmp_path):
-    path = lib.write_saved_model(generator, str(tmp_path / "sm"))
+    path = endpoint.write_saved_model(generator, str(tmp_path / "sm"))
     import tensorflow as tf
     fn = tf.saved_model.load(path).signatures[SIGNATURE]
     (args, kwargs) = fn.structured_input_signature
@@ -111,17 +111,18 @@ def test_saved_model_signature_names_shapes_and_weights(generator, z, tmp_path):
     assert sorted(outputs) == ["images", "pixels"]
     assert outputs["images"].shape.as_list() == [None, 28, 28, 1] and outputs["images"].dtype == tf.float32
     assert outputs["pixels"].shape.as_list() == [None, 28, 28, 1] and outputs["pixels"].dtype == tf.uint8
-    out = lib.run_saved_model(path, z)
+    out = endpoint.run_saved_model(path, z)
     np.testing.assert_allclose(out["images"], generate_images(generator, z), atol=1e-5)
     meta = json.load(open(os.path.join(path, METADATA_FILE)))
     assert meta["latent_dim"] == LATENT and meta["image_shape"] == [28, 28, 1] and meta["batch_size"] is None
-    fixed = lib.write_saved_model(generator, str(tmp_path / "sm4"), batch_size=4)
+    fixed = endpoint.write_saved_model(generator, str(tmp_path / "sm4"), batch_size=4)
     assert tf.saved_model.load(fixed).signatures["generate"].structured_input_signature[1]["z"].shape[0] == 4
 
 
 def test_load_generator_from_wgan_or_bare_generator(checkpoints):
     for key in ("wgan", "generator"):
-        assert lib.describe(lib.load_generator(checkpoints[key])) == {"latent_dim": LATENT, "image_shape": [28, 28, 1]}
+        generator = load.load_generator(checkpoints[key])
+        assert load.describe(generator) == {"latent_dim": LATENT, "image_shape": [28, 28, 1]}
 
 
 def _our_lines(stderr):

@@ -13,7 +13,7 @@ import pytest
 from commands import in_process, leftovers, snapshot
 
 from wgan_edge import atomic
-from wgan_export import tflite, web
+from wgan_export import convert, web
 from wgan_keras import DCGANGenerator
 
 
@@ -24,13 +24,13 @@ def tiny(tmp_path_factory):
     root = tmp_path_factory.mktemp("tiny")
     generator = DCGANGenerator(latent_dim=4, image_shape=(28, 28, 1), base_filters=4)
     generator.save(root / "g.keras")
-    return str(root / "g.keras"), {q: tflite.convert(generator, q) for q in ("float32", "full_int8")}
+    return str(root / "g.keras"), {q: convert.convert(generator, q) for q in ("float32", "full_int8")}
 
 
 @pytest.fixture
 def cached(tiny, monkeypatch):
     """The converter replaced by its own earlier output: these tests are about what is published."""
-    monkeypatch.setattr(tflite, "convert", lambda generator, quantize, **kw: tiny[1][quantize])
+    monkeypatch.setattr(convert, "convert", lambda generator, mode, **kw: tiny[1][mode.name])
     return tiny[0]
 
 

@@ -167,9 +167,9 @@ def _edited_tflite(tmp, scale=None, zero_point=None):
     """An int8-z export of a tiny generator whose z quantization is edited (as a hand-tuned or foreign
     converter may leave it): a zero point of 200 or a huge scale makes XNNPACK refuse to prepare."""
     if not _INT8_IO:
-        from wgan_export import tflite
+        from wgan_export import convert
         from wgan_keras.models import DCGANGenerator
-        _INT8_IO["bytes"] = tflite.convert(DCGANGenerator(4, (28, 28, 1), base_filters=4), "int8", int8_io=True)
+        _INT8_IO["bytes"] = convert.convert(DCGANGenerator(4, (28, 28, 1), base_filters=4), "int8", int8_io=True)
     path = tmp / "edited.tflite"
     path.write_bytes(edit_quantization(_INT8_IO["bytes"], "inputs", scale=scale, zero_point=zero_point))
     return path

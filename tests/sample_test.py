@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from wgan_edge.contract import latent_vectors, to_uint8
-from wgan_export import tflite
+from wgan_export import convert
 from wgan_keras import DCGANGenerator
 from wgan_keras.images import generate_images
 
@@ -23,7 +23,7 @@ def models(tmp_path_factory):
     for name, (q, batch, io) in {"float_b4": ("float32", 4, False), "int8io_b1": ("int8", 1, True)}.items():
         paths[name] = str(root / f"{name}.tflite")
         with open(paths[name], "wb") as f:
-            f.write(tflite.convert(g, q, batch_size=batch, int8_io=io))
+            f.write(convert.convert(g, q, batch_size=batch, int8_io=io))
     paths["root"] = str(root)
     paths["generator"] = g
     return paths

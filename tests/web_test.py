@@ -21,7 +21,7 @@ from wgan_edge.contract import latent_vectors, philox4x32
 from wgan_edge.png import encode_png, image_grid
 from wgan_edge.runner import TFLiteGenerator
 from wgan_edge.sample import sample_png
-from wgan_export import lib, tflite, web
+from wgan_export import convert, load, web
 from wgan_export import main as export_main
 from wgan_keras import DCGANGenerator
 
@@ -262,10 +262,10 @@ def test_litert_js_still_refuses_what_the_export_refuses(browser, server, site, 
     # web.REFUSED is a measurement of the pinned LiteRT.js: a full_int8 model put in a page by hand.
     full = www / "full_int8"
     shutil.copytree(site("float32"), full, symlinks=True)
-    model = tflite.convert(lib.load_generator(checkpoint), "full_int8")
+    model = convert.convert(load.load_generator(checkpoint), "full_int8")
     (full / web.MODEL).write_bytes(model)
     meta = json.loads((full / web.METADATA).read_text())
-    (full / web.METADATA).write_text(json.dumps({**meta, "quantize": "full_int8", "tensors": tflite.io_params(model)}))
+    (full / web.METADATA).write_text(json.dumps({**meta, "quantize": "full_int8", "tensors": convert.io_params(model)}))
     state = open_page(browser, f"{server}/full_int8/index.html")
     assert state["state"] == "error" and web.LITERT_ERROR in state["error"] and "z int8" in state["error"], state
     for args in (["--quantize", "full_int8"], ["--quantize", "int8", "--int8_io"]):  # so the command says it first
