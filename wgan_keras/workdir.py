@@ -165,6 +165,18 @@ def claimed(workdir):
         os.close(lock)
 
 
+def write_run(workdir, config, classes, start):
+    """What a run writes once its checks passed, before it trains: config.json, classes.json (--conditional),
+    and its metrics.csv and class_quality.csv without the rows logged after the checkpoint's `start`."""
+    write_config(workdir, config)
+    if classes is not None:
+        write_classes(workdir, classes)
+    keep_rows_until(os.path.join(workdir, METRICS), start)
+    if classes is not None:
+        from wgan_keras.evaluation.classes import CLASS_COLUMNS
+        keep_rows_until(os.path.join(workdir, CLASS_QUALITY), start, CLASS_COLUMNS)
+
+
 def write_config(workdir, config):
     """config.json for `config`, keeping the (unset: see `_check_unknown`) fields this version does not know."""
     old = _read_config(workdir) or {}
