@@ -170,10 +170,6 @@ class TrainConfig:
     def resolved_channels(self):
         return self.channels or 3
 
-    @property
-    def resolved_learning_rate(self):
-        return self.learning_rate or (5e-5 if self.lipschitz == "clip" else 1e-4)
-
     def validate(self):
         """Raises ConfigError (a ValueError) naming the first bad field and its value; returns self."""
         check_fields(self)
