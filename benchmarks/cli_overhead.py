@@ -38,8 +38,8 @@ def run_variant(name, iters, workdir):
     config = TrainConfig(**BEST, generator_iters=iters, **cadence)
     start = time.process_time()
     if name == "library":
+        from wgan_keras.build import build_model, optimizer
         from wgan_keras.data import sample_toy
-        from wgan_keras.train import build_model, optimizer
         gan = build_model(config, (2,))
         gan.compile(critic_optimizer=optimizer(config, iters * config.n_critic),
                     generator_optimizer=optimizer(config, iters))

@@ -1,72 +1,81 @@
-"""The path of `config` through `wgan-export`: which modules it passes and how often it comes back to one.
+#!/usr/bin/env python3
+"""The path of `config` through a real training run: which wgan_keras modules it passes, and how often
+it comes back to one (docs/architecture.md, "A training run").
 
-A real export (the shipped generator, 16 fidelity samples) runs under sys.setprofile (TensorFlow resets
-sys.settrace). A frame "holds config" when one of its arguments is the ExportConfig the command parsed; the
-path is the module of the innermost such frame, recorded at every call into one and every return out of one,
-consecutive repeats merged ("stays"). Only the project's modules count (wgan_*: the standard library's
-`dataclasses.fields` is not a room). Prints the stays, the modules and the returns (stays in a module
-already visited):
+Two tiny `train(config, workdir)` runs under `sys.setprofile`: a fresh one (a 2-D toy, 2 generator iterations)
+and its resume in the same workdir (to 3), which loads and checks the checkpoint.
+Every call of a wgan_keras function that is handed the run's `TrainConfig` (as an argument, not as
+`self`: a property read is not a step of the run) is one step; consecutive steps in one module are one
+**stay**. Reported: the stays in order, the **rooms** (distinct modules), the **returns** (stays in a
+module the path had already left) and the re-entries of train.py (its stays after the first).
 
-    python benchmarks/config_path.py [--format tflite|saved_model|web] [--quantize float32]
+    python benchmarks/config_path.py                   # ring8
+    python benchmarks/config_path.py --dataset mnist_4k --conditional
 """
 import argparse
+import json
 import os
 import sys
 import tempfile
 
-
-def _holds(frame, ids):
-    code = frame.f_code
-    return any(id(frame.f_locals.get(name)) in ids for name in code.co_varnames[:code.co_argcount])
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PACKAGE = os.path.join(ROOT, "wgan_keras") + os.sep
 
 
-def path_of_config(argv):
-    from wgan_export import main as cli
-    ids, stays = set(), []
-    parse = cli.parse
+def module_of(filename):
+    return "wgan_keras/" + filename[len(PACKAGE):]
 
-    def spy_parse(*args, **kwargs):  # the ExportConfig the command builds from its flags
-        configs = parse(*args, **kwargs)
-        ids.update(id(c) for c in configs)
-        return configs
 
-    def here(frame):
-        while frame is not None and not (frame.f_globals.get("__name__", "").startswith("wgan_")
-                                         and _holds(frame, ids)):
-            frame = frame.f_back
-        return None if frame is None else frame.f_globals["__name__"]
+def walk(config, workdir):
+    """The modules of the steps of `config` through `train(config, workdir)`, in call order."""
+    from wgan_keras.train import train
+    steps = []
 
     def profile(frame, event, arg):
-        if event not in ("call", "return") or not ids or not _holds(frame, ids):
+        code = frame.f_code
+        if event != "call" or not code.co_filename.startswith(PACKAGE):
             return
-        module = here(frame if event == "call" else frame.f_back)
-        if module and (not stays or stays[-1] != module):
-            stays.append(module)
+        names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+        if any(frame.f_locals.get(name) is config for name in names if name != "self"):
+            steps.append(module_of(code.co_filename))
 
-    cli.parse = spy_parse
     sys.setprofile(profile)
     try:
-        status = cli.main(argv)
+        train(config, workdir, verbose=0)
     finally:
         sys.setprofile(None)
-        cli.parse = parse
-    return status, stays
+    return steps
+
+
+def summary(steps):
+    stays = [m for i, m in enumerate(steps) if i == 0 or steps[i - 1] != m]
+    returns = sum(1 for i, m in enumerate(stays) if m in stays[:i])
+    return {"stays": len(stays), "rooms": len(set(stays)), "returns": returns,
+            "train.py re-entries": max(0, stays.count("wgan_keras/train.py") - 1), "path": stays}
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--format", default="tflite")
-    p.add_argument("--quantize", default="float32")
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--dataset", default="ring8", help="ring8 (default) or mnist_4k (the bundled digits, DCGAN)")
+    p.add_argument("--conditional", action="store_true", help="a class-conditional run (not for ring8)")
+    p.add_argument("--json", help="also write the numbers here")
     args = p.parse_args()
+    from wgan_keras.config import TrainConfig
+    tiny = dict(batch_size=64, sample_every=1, log_every=1, checkpoint_every=1, latent_dim=8,
+                conditional=args.conditional)
+    if args.dataset != "ring8":
+        tiny.update(batch_size=400, base_filters=4)
+    results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "g.tflite" if args.format == "tflite" else "g")
-        status, stays = path_of_config(["--checkpoint", "mnist", "--format", args.format, "--quantize",
-                                        args.quantize, "--fidelity_samples", "16", "--out", out])
-    names = [s.replace("wgan_export.", "") for s in stays]
-    rooms = len(set(names))
-    print(" -> ".join(names))
-    print(f"exit {status}: {len(names)} stays in {rooms} modules, {len(names) - rooms} returns; "
-          + ", ".join(f"{n} {names.count(n)}x" for n in sorted(set(names), key=names.index)))
+        for run, iters in (("fresh", 2), ("resumed", 3)):
+            results[run] = summary(walk(TrainConfig(dataset=args.dataset, generator_iters=iters, **tiny),
+                                        os.path.join(tmp, "run")))
+    for run, result in results.items():
+        print(f"{run}: " + " -> ".join(m.removeprefix("wgan_keras/") for m in result["path"]))
+        print(f"{run}: " + ", ".join(f"{k} {v}" for k, v in result.items() if k != "path"))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"dataset": args.dataset, "conditional": args.conditional, **results}, f, indent=2)
 
 
 if __name__ == "__main__":

@@ -73,11 +73,11 @@ def pipeline_vs_training(root, n, steps=12):
     64x64 training step consumes, both in this process on the same cores."""
     import numpy as np
 
+    from wgan_keras.build import build_model, optimizers
     from wgan_keras.config import TrainConfig
     from wgan_keras.data import epochs_dataset
     from wgan_keras.data.files import index_folder
     from wgan_keras.data.source import Streamed
-    from wgan_keras.train import _optimizers, build_model
 
     index = index_folder(folder(root, n))
     streamed = Streamed(len(index), 64, 3, index=index)
@@ -90,7 +90,7 @@ def pipeline_vs_training(root, n, steps=12):
 
     config = TrainConfig(images="x", image_size=64, channels=3, base_filters=64, batch_size=64, n_critic=5).validate()
     model = build_model(config, (64, 64, 3))
-    model.compile(**_optimizers(config, 100))
+    model.compile(**optimizers(config, 100))
     x = np.random.default_rng(0).integers(0, 256, (64 * 5 * 4, 64, 64, 3), np.uint8)
     model.fit(epochs_dataset(x, 64, 5, 0, 0, 1), steps_per_epoch=1, epochs=1, verbose=0)  # compile, warm up
     start = time.time()

@@ -63,8 +63,8 @@ PRESETS = {
 
 def make_optimizer(a, steps):
     """`wgan-train`'s optimizer for these flags: RMSProp (clip) or Adam (gp), optionally decayed to 0."""
+    from wgan_keras.build import optimizer
     from wgan_keras.config import TrainConfig
-    from wgan_keras.train import optimizer
     return optimizer(TrainConfig(lipschitz=a.lipschitz, learning_rate=a.lr, adam_beta1=a.beta1,
                                  lr_decay=a.lr_decay), steps)
 

@@ -117,3 +117,25 @@ def test_docs_flags_table_is_the_generated_one():
     spec.loader.exec_module(module)
     assert open(os.path.join(ROOT, "docs", "flags.md")).read() == module.render(), \
         "regenerate: python docs/make_flags.py > docs/flags.md"
+
+
+def test_core_files_and_functions_stay_short():
+    """docs/architecture.md: a wgan_keras file within 300 lines, a function within 60."""
+    long = []
+    for module, path in modules().items():
+        if module.split(".")[0] != "wgan_keras":
+            continue
+        source = open(path).read()
+        if source.count("\n") > 300:
+            long.append(f"{module}: {source.count(chr(10))} lines")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno >= 60:
+                long.append(f"{module}.{node.name}: {node.end_lineno - node.lineno + 1} lines")
+    assert not long
+
+
+def test_architecture_doc_names_every_core_module():
+    text = open(os.path.join(ROOT, "docs", "architecture.md")).read()
+    missing = [module for module, path in modules().items() if module.split(".")[0] == "wgan_keras"
+               and f"`{os.path.basename(path)}`" not in text]
+    assert not missing, f"docs/architecture.md does not name {missing}"

@@ -11,12 +11,12 @@ from wgan_edge import atomic
 
 def data(array):
     """Injects `array` as the training data (as a custom loader would return it)."""
-    return lambda mp: mp.setattr("wgan_keras.train.load_data", lambda config: array)
+    return lambda mp: mp.setattr("wgan_keras.data.source.load_data", lambda config: array)
 
 
 def nan_batches(mp):
     """Every batch becomes NaN inside the pipeline, after the input checks: losses go NaN."""
-    import wgan_keras.train as t
+    import wgan_keras.fit as t
     real = t.epoch_dataset
     mp.setattr(t, "epoch_dataset", lambda *a, **k: real(*a, **k).map(lambda b: b * np.float32(np.nan)))
 
@@ -111,7 +111,7 @@ def poison_ema_at(gi):
         import keras
 
         import wgan_keras.train as t
-        real = t._callbacks
+        real = t.run_callbacks.make_callbacks
 
         class Poison(keras.callbacks.Callback):
             def on_train_batch_end(self, batch, logs=None):
@@ -122,7 +122,7 @@ def poison_ema_at(gi):
         def callbacks(*args):
             *head, ours = real(*args)
             return (*head, [Poison(), *ours])
-        mp.setattr(t, "_callbacks", callbacks)
+        mp.setattr(t.run_callbacks, "make_callbacks", callbacks)
     return patch
 
 

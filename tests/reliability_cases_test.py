@@ -316,12 +316,12 @@ def test_sigterm_during_training_saves_and_says_how_to_resume(assets, tmp_path, 
             if int(self.model.generator_iterations.numpy()) == 3:
                 os.kill(os.getpid(), signal.SIGTERM)
     import wgan_keras.train as t
-    real = t._callbacks
+    real = t.run_callbacks.make_callbacks
 
     def callbacks(*args):
         *head, ours = real(*args)
         return (*head, [Term(), *ours])
-    monkeypatch.setattr(t, "_callbacks", callbacks)
+    monkeypatch.setattr(t.run_callbacks, "make_callbacks", callbacks)
     with pytest.raises(t.Interrupted, match="interrupted at generator iteration 3; saved checkpoint.keras"):
         train(TrainConfig(**TINY, generator_iters=4), str(work), verbose=0)
     assert int(keras.saving.load_model(work / "checkpoint.keras").generator_iterations.numpy()) == 3

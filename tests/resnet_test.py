@@ -156,7 +156,7 @@ def test_trains_on_other_backends_and_reloads_in_tensorflow(backend, tmp_path):
 
 
 def test_architecture_resnet_builds_the_residual_pair():
-    from wgan_keras.train import build_model
+    from wgan_keras.build import build_model
     config = TrainConfig(images="unused", architecture="resnet", base_filters=4, latent_dim=8).validate()
     gan = build_model(config, SHAPE)
     assert isinstance(gan.critic, wk.ResNetCritic) and isinstance(gan.generator, wk.ResNetGenerator)

@@ -176,7 +176,7 @@ def test_unknown_dataset_and_unwritable_workdir_in_process(tmp_path):
 
 
 def test_upsample_flag_builds_the_resize_generator_and_is_part_of_the_run(tmp_path):
-    from wgan_keras.train import build_model
+    from wgan_keras.build import build_model
     gan = build_model(tiny(upsample="resize"), (28, 28, 1))
     names = {type(layer).__name__ for layer in gan.generator.layers}
     assert "Conv2DTranspose" not in names and "Resizing" in names

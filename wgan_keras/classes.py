@@ -4,11 +4,10 @@ import numpy as np
 
 def find_num_classes(generator, critic, num_classes=None):
     """`num_classes`, else the generator's; the critic must agree. None: an unconditional pair."""
+    from wgan_keras.models.common import check_num_classes  # Keras: loaded with the models, not on import
     if num_classes is None:
         num_classes = getattr(generator, "num_classes", None)
-    if num_classes is not None and (isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer))
-                                    or num_classes < 2):
-        raise ValueError(f"num_classes must be None or an integer >= 2, got num_classes={num_classes!r}")
+    num_classes = check_num_classes(num_classes)
     if num_classes is not None and not hasattr(critic, "num_classes") and not takes_labels(critic):
         raise ValueError(f"num_classes: the generator is for {num_classes} classes but the critic "
                          f"({type(critic).__name__}) takes no labels, so it would judge every class alike; build it "
@@ -17,7 +16,7 @@ def find_num_classes(generator, critic, num_classes=None):
     if theirs != num_classes:
         raise ValueError(f"num_classes: the generator is for {num_classes} classes but the critic for {theirs}; "
                          f"build both with the same num_classes")
-    return None if num_classes is None else int(num_classes)
+    return num_classes
 
 
 def takes_labels(critic):

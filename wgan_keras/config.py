@@ -8,6 +8,7 @@ from typing import Optional
 
 # Standard library only: wgan-train parses and validates its flags before Keras and TensorFlow load.
 from wgan_edge.cli import ConfigError, check_fields, option
+from wgan_keras import presets
 from wgan_keras.choices import (
     AUGMENT_POLICIES,
     BUNDLED,
@@ -19,7 +20,6 @@ from wgan_keras.choices import (
     TOYS,
     UPSAMPLING,
 )
-from wgan_keras.presets import PRESETS
 
 ARCHITECTURES = ("dcgan", "mlp", "resnet")
 LR_DECAYS = ("none", "linear")
@@ -170,10 +170,6 @@ class TrainConfig:
     def resolved_channels(self):
         return self.channels or 3
 
-    @property
-    def resolved_learning_rate(self):
-        return self.learning_rate or (5e-5 if self.lipschitz == "clip" else 1e-4)
-
     def validate(self):
         """Raises ConfigError (a ValueError) naming the first bad field and its value; returns self."""
         check_fields(self)
@@ -190,7 +186,7 @@ class TrainConfig:
         if self.is_toy and self.conditional:
             bad("conditional", f"needs class labels, and the 2-D toy dataset={self.dataset!r} has none; drop it")
         for field, (where, acts, this_run) in APPLIES.items():
-            if not acts(self) and getattr(self, field) not in _unset_values(field):
+            if not acts(self) and getattr(self, field) not in presets.unset_values(field, _default(field)):
                 bad(field, f"does not apply to {this_run(self)}, only to {where}: it would be ignored; drop it")
         return self
 
@@ -205,10 +201,8 @@ class TrainConfig:
 
     @classmethod
     def from_preset(cls, name, **overrides):
-        """The settings of preset `name` (`wgan_keras.presets.PRESETS`), then `overrides` on top."""
-        if name not in PRESETS:
-            raise ConfigError("preset", f"must be one of {', '.join(PRESETS)}", name)
-        return cls(**{**PRESETS[name], **overrides})
+        """The settings of preset `name` (`wgan_keras.presets`), then `overrides` on top."""
+        return cls(**{**presets.settings(name), **overrides})
 
     @classmethod
     def from_dict(cls, values):
@@ -227,7 +221,5 @@ class TrainConfig:
         return [(k, theirs.get(k), v) for k, v in ours.items() if k not in mutable and theirs.get(k) != v]
 
 
-def _unset_values(field):
-    """The values of `field` that do not mean "the user set it": its default and any preset's."""
-    default = next(f.default for f in dataclasses.fields(TrainConfig) if f.name == field)
-    return [default] + [p[field] for p in PRESETS.values() if field in p]
+def _default(field):
+    return next(f.default for f in dataclasses.fields(TrainConfig) if f.name == field)

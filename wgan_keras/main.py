@@ -14,11 +14,11 @@ import os
 import sys
 
 from wgan_edge.cli import build_parser, check_fields, fail, option, parse, quiet_libraries, run_cli
+from wgan_keras import presets
 from wgan_keras.choices import check_keras_backend
 from wgan_keras.config import TrainConfig  # standard library only: flags are checked before TensorFlow loads
 from wgan_keras.cpu import use_onednn
 from wgan_keras.downloads import check_reachable
-from wgan_keras.presets import PRESETS
 
 
 @dataclasses.dataclass
@@ -26,14 +26,14 @@ class RunFlags:
     """Where the run lives, and the named settings that fill the flags not given."""
     workdir: str = option("runs/wgan", "Folder for checkpoints, samples and logs; run again to resume.")
     preset: str = option("paper", "Named settings for every flag not given: paper (Algorithm 1 as published) "
-                                  "or fast (" + ", ".join(f"--{k} {v}" for k, v in PRESETS["fast"].items())
+                                  "or fast (" + ", ".join(f"--{k} {v}" for k, v in presets.settings("fast").items())
                          + "; the best quality per CPU-minute we measured, docs/benchmarks.md).",
-                         choices=tuple(PRESETS))
+                         choices=tuple(presets.PRESETS))
 
 
 def parser(preset="paper"):
     # A preset only moves defaults (in the parse and in --help alike): every flag given still wins.
-    return build_parser("wgan-train", __doc__, RunFlags, TrainConfig, defaults=PRESETS[preset])
+    return build_parser("wgan-train", __doc__, RunFlags, TrainConfig, defaults=presets.settings(preset))
 
 
 def configs(argv):

@@ -4,6 +4,7 @@ A request past a hard limit (`ulimit -v`, RLIMIT_AS) does not raise inside Tenso
 allocator aborts the process ("cannot allocate memory for thread-local data"). So sizes we can
 predict (generate(n), a training batch) are checked against this first, in one line.
 """
+import math
 import os
 import resource
 
@@ -92,3 +93,13 @@ def check_training_fits(model, batch_size, itemsize=4):
                 f"even batch_size=1 would not fit: raise the limit by {gib(extra + SAFE_FACTOR * per_sample - left)}"
             raise ValueError(f"batch_size={batch_size}: one training step needs at least {gib(need + extra)}, more "
                              f"than the {gib(left)} of {what}; {way_out}")
+
+
+def check_generate_fits(n, latent_dim, sample_shape):
+    """`WGAN.generate(n)` holds z, the samples and their concatenation in memory: refuse what cannot fit,
+    before TensorFlow fails (ResourceExhaustedError) or aborts the process under `ulimit -v`."""
+    per_sample = 4 * (latent_dim + 2 * math.prod(sample_shape))  # float32: z, chunks, their concatenation
+    free = available_bytes()
+    if free is not None and n * per_sample > free:
+        raise ValueError(f"n={n} samples of shape {tuple(sample_shape)} need {gib(n * per_sample)} in memory, more "
+                         f"than the {gib(free)} of {limit_name()}; generate at most {free // per_sample} at a time")

@@ -1,5 +1,9 @@
 """Named settings: `wgan-train --preset NAME` and `TrainConfig.from_preset(NAME, **overrides)`.
 
+The one place presets are interpreted: `settings` resolves a name (wgan-train's parser defaults and
+`--help`, `TrainConfig.from_preset`), `unset_values` says which values of a field a preset may have set
+(`TrainConfig.validate`), and `preset_of` is the one matcher (the workdir's "pass it again" hint, the tests).
+
 A preset fills the settings the user did not give; any flag (or keyword) given wins. `config.json`
 records the resolved settings, so a run is resumed by the same command, preset included.
 
@@ -12,6 +16,8 @@ records the resolved settings, so a run is resumed by the same command, preset i
   paper defaults: 467 at 5, 146 at 30); DiffAugment, linear LR decay to 0, n_critic 1 and width 48 did not
   beat it over that budget (width 48: raw median 9.0, its EMA 8.1 vs 10.0, behind until ~15 minutes).
 """
+# Standard library only, like config.py: wgan-train resolves its preset before TensorFlow loads.
+from wgan_edge.cli import ConfigError
 
 PRESETS = {
     "paper": {},
@@ -20,9 +26,24 @@ PRESETS = {
 }
 
 
+def settings(name):
+    """The settings preset `name` fills in; ConfigError names an unknown one."""
+    if name not in PRESETS:
+        raise ConfigError("preset", f"must be one of {', '.join(PRESETS)}", name)
+    return dict(PRESETS[name])
+
+
+def unset_values(field, default):
+    """The values of `field` that do not mean "the user set it": its `default` and any preset's."""
+    return [default] + [p[field] for p in PRESETS.values() if field in p]
+
+
+def held(values, name):
+    """How many of preset `name`'s settings `values` (a dict: a config.json, `TrainConfig.to_dict()`) hold."""
+    return sum(values.get(k) == v for k, v in PRESETS[name].items())
+
+
 def preset_of(values):
-    """The name of the first non-default preset whose settings `values` (a dict) all hold, or None."""
-    for name, settings in PRESETS.items():
-        if settings and all(values.get(k) == v for k, v in settings.items()):
-            return name
-    return None
+    """The non-default preset most of whose settings `values` hold (the one holding the most), or None."""
+    best = max((name for name in PRESETS if PRESETS[name]), key=lambda name: held(values, name), default=None)
+    return best if best is not None and 2 * held(values, best) > len(PRESETS[best]) else None

@@ -17,16 +17,15 @@ import random
 import keras
 import numpy as np
 
-from wgan_edge.cli import first_line
 from wgan_edge.contract import latent_vectors
-from wgan_keras import algorithm, classes, cpu, ema
-from wgan_keras import augment as augment_policy
+from wgan_keras import algorithm, classes, cpu, ema, pair
 from wgan_keras.backends import plumbing
 from wgan_keras.backends.arrays import ArrayGroups, tensorflow_or_none
 from wgan_keras.callbacks import NaNGuard
 from wgan_keras.constraints import WeightClip
 from wgan_keras.images import generate_images
 from wgan_keras.losses import LIPSCHITZ
+from wgan_keras.memory import check_generate_fits
 from wgan_keras.optimizers import default_optimizer, with_loss_scaling
 from wgan_keras.schedules import SCHEDULES
 
@@ -34,17 +33,6 @@ from wgan_keras.schedules import SCHEDULES
 def _python_number(value):
     value = np.asarray(value)
     return value.item() if value.size == 1 else value
-
-
-def _check_fits(n, latent_dim, sample_shape):
-    """generate(n) holds z, the samples and their concatenation in memory: refuse what cannot fit,
-    before TensorFlow fails (ResourceExhaustedError) or aborts the process under `ulimit -v`."""
-    from wgan_keras.memory import available_bytes, gib, limit_name
-    per_sample = 4 * (latent_dim + 2 * int(np.prod(sample_shape)))  # float32: z, chunks, their concatenation
-    free = available_bytes()
-    if free is not None and n * per_sample > free:
-        raise ValueError(f"n={n} samples of shape {tuple(sample_shape)} need {gib(n * per_sample)} in memory, more "
-                         f"than the {gib(free)} of {limit_name()}; generate at most {free // per_sample} at a time")
 
 
 @keras.saving.register_keras_serializable(package="wgan_keras")
@@ -106,21 +94,15 @@ class WGAN(keras.Model):
         self.critic_schedule = critic_schedule
         self.lipschitz = lipschitz
         self.gp_weight = float(gp_weight)
-        self.latent_dim = self._find_latent_dim(generator, latent_dim)
+        self.latent_dim = pair.find_latent_dim(generator, latent_dim)
         self.num_classes = classes.find_num_classes(generator, critic, num_classes)
         self.seed = int(seed) if seed is not None else random.randint(0, 2**31 - 2)
         self.sample_seed_generator = keras.random.SeedGenerator(self.seed)
-        self._check_pair()
-        self.augment = augment_policy.check_policy(augment)
-        if self.augment is not None and len(self.sample_shape) != 3:
-            raise ValueError(f"augment={augment!r} transforms images (height, width, channels); the generator makes "
-                             f"samples of shape {self.sample_shape}: pass augment=None")
+        self.sample_shape = pair.sample_shape(self)
+        self.augment = pair.check_augment(augment, self.sample_shape)
         self.ema_decay = ema.check_decay(ema_decay)
         self.ema_generator = ema.clone_generator(generator) if self.ema_decay is not None else None
-        if lipschitz == "sn" and not any(isinstance(layer, keras.layers.SpectralNormalization)
-                                         for layer in critic._flatten_layers()):
-            raise ValueError("lipschitz='sn' needs a critic with keras.layers.SpectralNormalization layers "
-                             "(e.g. DCGANCritic(spectral_norm=True)), got critic without any")
+        pair.check_spectral(critic, lipschitz)
         if self.clip is not None:  # the optimizer applies it right after each critic update
             for variable in critic.trainable_variables:
                 variable.constraint = self.clip
@@ -138,35 +120,6 @@ class WGAN(keras.Model):
         self.generator_loss_tracker = keras.metrics.Mean(name="generator_loss")
         self.gradient_penalty_tracker = keras.metrics.Mean(name="gradient_penalty")
         self.built = True
-
-    @staticmethod
-    def _find_latent_dim(generator, latent_dim):
-        if latent_dim is None:
-            latent_dim = getattr(generator, "latent_dim", None)
-        if latent_dim is None and getattr(generator, "inputs", None):
-            latent_dim = generator.inputs[0].shape[-1]
-        if isinstance(latent_dim, bool) or not isinstance(latent_dim, (int, np.integer)) or latent_dim < 1:
-            raise ValueError(f"latent_dim must be a positive integer (pass latent_dim= or give the generator a "
-                             f"latent_dim attribute), got latent_dim={latent_dim!r}")
-        return int(latent_dim)
-
-    def _check_pair(self):
-        """Runs one z (and label 0) through both networks: builds them and proves the shapes fit."""
-        labels = None if self.num_classes is None else keras.ops.zeros((1,), "int32")
-        try:
-            fake = algorithm.generated(self, self.generator, keras.ops.zeros((1, self.latent_dim)), labels,
-                                       training=False)
-        except Exception as e:
-            raise ValueError(f"generator does not accept z of shape (batch, {self.latent_dim})"
-                             f"{'' if labels is None else ' and labels (batch,)'}: {first_line(e)}") from None
-        try:
-            scores = self.critic(fake if labels is None else [fake, labels], training=False)
-        except Exception as e:
-            raise ValueError(f"critic does not accept the generator's samples of shape {tuple(fake.shape[1:])}: "
-                             f"{first_line(e)}") from None
-        if tuple(scores.shape) != (1, 1):
-            raise ValueError(f"critic must return one score per sample, shape (batch, 1), got {tuple(scores.shape)}")
-        self.sample_shape = tuple(int(d) for d in fake.shape[1:])
 
     # ----------------------------------------------------------------- compile
 
@@ -235,24 +188,12 @@ class WGAN(keras.Model):
         if not any(isinstance(c, NaNGuard) for c in callbacks):  # else NaN metrics train on without a word
             callbacks.append(NaNGuard(raise_error=True))
         cpu.tell_if_onednn_off(self)  # a script's plain x86 CPU may run at half speed
-        tf = tensorflow_or_none()
-        if tf is None:  # JAX or PyTorch on a machine without TensorFlow (GPU benchmarks): arrays only
+        if tensorflow_or_none() is None:  # JAX or PyTorch on a machine without TensorFlow (GPU benchmarks): arrays only
             x, validation_data = ArrayGroups(x if y is None else (x, y), batch_size or 64, self.n_critic,
                                              shuffle), None
         else:
-            from wgan_keras.data.grouping import array_batches, group_batches
-            from wgan_keras.data.pipeline import check_finite
-            if isinstance(x, (tf.data.Dataset, tf.distribute.DistributedDataset)):
-                if batch_size is not None:
-                    raise ValueError("batch_size: a dataset is already batched; batch it with your m")
-            else:
-                check_finite(x, "x")
-                x = array_batches(x if y is None else (x, y), batch_size or 64, shuffle, self.num_classes)
-                if validation_data is not None and not isinstance(validation_data, tf.data.Dataset):
-                    validation_data = array_batches(validation_data, batch_size or 64, False, self.num_classes)
-            if not isinstance(x, tf.distribute.DistributedDataset):  # else grouped by the worker that made it
-                x = group_batches(x, self.n_critic, plumbing.replicas_in_sync(self), self.num_classes,
-                                  self.sample_shape)
+            from wgan_keras.data.grouping import fit_batches
+            x, validation_data = fit_batches(self, x, y, batch_size, shuffle, validation_data)
         return super().fit(x, epochs=epochs, verbose=verbose, callbacks=callbacks, validation_data=validation_data,
                            shuffle=False,  # x is a dataset by now, shuffled upstream
                            initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
@@ -305,7 +246,7 @@ class WGAN(keras.Model):
         for name, value in (("n", n), ("batch_size", batch_size)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {name}={value!r}")
-        _check_fits(int(n), self.latent_dim, self.sample_shape)
+        check_generate_fits(int(n), self.latent_dim, self.sample_shape)
         seed = int(seed) if isinstance(seed, np.integer) else seed  # Keras takes Python ints only
         labels = self.check_labels(labels, int(n))
         if seed is None:

@@ -12,9 +12,9 @@ import os
 
 from wgan_edge.atomic import atomic_path, remove_stale
 from wgan_edge.cli import ConfigError, first_line
+from wgan_keras import presets
 from wgan_keras.callbacks import COLUMNS, QUALITY
 from wgan_keras.config import TrainConfig
-from wgan_keras.presets import PRESETS
 
 CHECKPOINT = "checkpoint.keras"
 CONFIG = "config.json"
@@ -55,12 +55,10 @@ def _check_unknown(workdir, values):
 
 def _preset_hint(previous, config):
     """' (that run used --preset P ...)' when the stored settings match a preset better than ours."""
-    def matches(values, name):
-        return sum(values.get(k) == v for k, v in PRESETS[name].items())
     theirs, ours = previous.to_dict(), config.to_dict()
-    best = max((name for name in PRESETS if PRESETS[name]), key=lambda name: matches(theirs, name), default=None)
+    best = presets.preset_of(theirs)
     # most of the preset's settings hold in the stored run, and more of them than in this command
-    if best is None or 2 * matches(theirs, best) <= len(PRESETS[best]) or matches(theirs, best) <= matches(ours, best):
+    if best is None or presets.held(theirs, best) <= presets.held(ours, best):
         return ""
     return f" (that run used --preset {best}: pass it again)"
 
@@ -165,6 +163,18 @@ def claimed(workdir):
         raise
     finally:
         os.close(lock)
+
+
+def write_run(workdir, config, classes, start):
+    """What a run writes once its checks passed, before it trains: config.json, classes.json (--conditional),
+    and its metrics.csv and class_quality.csv without the rows logged after the checkpoint's `start`."""
+    write_config(workdir, config)
+    if classes is not None:
+        write_classes(workdir, classes)
+    keep_rows_until(os.path.join(workdir, METRICS), start)
+    if classes is not None:
+        from wgan_keras.evaluation.classes import CLASS_COLUMNS
+        keep_rows_until(os.path.join(workdir, CLASS_QUALITY), start, CLASS_COLUMNS)
 
 
 def write_config(workdir, config):

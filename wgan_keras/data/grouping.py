@@ -4,7 +4,24 @@ import random
 import numpy as np
 import tensorflow as tf
 
-from wgan_keras.data.pipeline import in_memory
+from wgan_keras.backends import plumbing
+from wgan_keras.data.pipeline import check_finite, in_memory
+
+
+def fit_batches(gan, x, y, batch_size, shuffle, validation_data):
+    """`WGAN.fit`'s (x, validation_data) as grouped batches of n_critic: a dataset as it is, arrays `x`
+    (and `y`, labels) batched by `batch_size` (default 64)."""
+    if isinstance(x, (tf.data.Dataset, tf.distribute.DistributedDataset)):
+        if batch_size is not None:
+            raise ValueError("batch_size: a dataset is already batched; batch it with your m")
+    else:
+        check_finite(x, "x")
+        x = array_batches(x if y is None else (x, y), batch_size or 64, shuffle, gan.num_classes)
+        if validation_data is not None and not isinstance(validation_data, tf.data.Dataset):
+            validation_data = array_batches(validation_data, batch_size or 64, False, gan.num_classes)
+    if not isinstance(x, tf.distribute.DistributedDataset):  # else grouped by the worker that made it
+        x = group_batches(x, gan.n_critic, plumbing.replicas_in_sync(gan), gan.num_classes, gan.sample_shape)
+    return x, validation_data
 
 
 def array_batches(x, batch_size, shuffle, num_classes=None):

@@ -13,7 +13,9 @@ import tensorflow as tf
 
 from wgan_keras.data import stream
 from wgan_keras.data.files import index_folder
-from wgan_keras.data.pipeline import _order, scale_images, steps_per_epoch
+from wgan_keras.data.labels import load_labeled_data
+from wgan_keras.data.pipeline import _order, check_array, scale_images, steps_per_epoch
+from wgan_keras.data.sources import load_data
 
 CACHE_BYTES = 256 << 20  # decoded images up to this size are decoded once and kept in memory
 # Folders of more files stream: decoding them all up front (about 1 ms a file on a shared core) would
@@ -189,11 +191,24 @@ def _prepared(builder):
         return False
 
 
+def load_run_data(config, log=None):
+    """(images, labels, class names) of a `train` run, checked; labels and names are None unless --conditional.
+    A folder or TFDS dataset too large for memory comes as a `Streamed` source, read as training goes."""
+    where = "dataset" if config.images is None else "images"
+    opened = open_data(config, log)
+    if opened is not None:
+        data, labels, classes = opened
+        return (data if isinstance(data, Streamed) else check_array(data, where)), labels, classes
+    if not config.conditional:
+        return check_array(load_data(config), where), None, None
+    images, labels, classes = load_labeled_data(config)
+    return check_array(images, where), labels, classes
+
+
 def open_data(config, log=None):
     """(data, labels, classes) of a folder or TFDS run (`Streamed`, or arrays as `load_data` gives them);
     None for the bundled digits and the 2-D toys, which are always in memory."""
     from wgan_keras.choices import BUNDLED
-    from wgan_keras.data import sources
     size, channels = config.resolved_image_size, config.resolved_channels
     if config.images:
         data = open_images(config.images, size, channels, config.conditional, log)
@@ -209,6 +224,5 @@ def open_data(config, log=None):
     _say(log, f"data: {config.dataset} read into memory (its decoded images fit the cache limit of "
               f"{_mb(cache_limit())}, or it is not stored as TFRecord files)")
     if config.conditional:
-        from wgan_keras.data.labels import load_labeled_data
         return load_labeled_data(config)
-    return sources.load_data(config), None, None
+    return load_data(config), None, None

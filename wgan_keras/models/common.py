@@ -59,12 +59,15 @@ class Network(keras.Model):
 
 
 def check_num_classes(num_classes):
-    """None (unconditional) or a class count >= 2 (one class is an unconditional model)."""
+    """None (unconditional) or a class count >= 2 (one class is an unconditional model), as a Python int:
+    the one check of a class count (the models, `WGAN`, the exports)."""
     if num_classes is None:
         return None
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or not 2 <= num_classes <= 1 << 16:
+    # numbers.Integral admits numpy integers (a count read from data); bool is an int but no count
+    if isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral) \
+            or not 2 <= num_classes <= 1 << 16:
         raise ValueError(f"num_classes must be None or an integer in [2, {1 << 16}], got num_classes={num_classes!r}")
-    return num_classes
+    return int(num_classes)
 
 
 def label_input():
