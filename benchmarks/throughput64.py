@@ -91,24 +91,6 @@ def keras_worker(variant, arch, algo, iters, warmup):
             "params": {"critic": count[critic.name], "generator": count[generator.name]}}
 
 
-def cpu_peak_worker(dtype="float32", n=2048, reps=10):
-    """The matmul peak per CPU second of the process (TensorFlow with oneDNN, best of `reps`): on a core that
-    other jobs share, `train_throughput.peak_worker`'s wall-clock peak counts their time too."""
-    import tensorflow as tf
-
-    a = tf.random.normal((n, n), dtype=dtype)
-    b = tf.random.normal((n, n), dtype=dtype)
-    mm = tf.function(lambda a, b: tf.matmul(a, b))
-    mm(a, b).numpy()
-    best = float("inf")
-    for _ in range(reps):
-        start = time.process_time()
-        mm(a, b).numpy()
-        best = min(best, time.process_time() - start)
-    print(json.dumps({"framework": "matmul", "dtype": dtype, "n": n, "clock": "cpu",
-                      "gflops": 2 * n ** 3 / best / 1e9}))
-
-
 def run_child(args, variant, timeout):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     if variant.startswith("api"):
@@ -142,7 +124,7 @@ def main():
     if a.worker in ("peak", "peak-bfloat16"):
         return peak_worker("bfloat16" if a.worker == "peak-bfloat16" else "float32")
     if a.worker in ("peak-cpu", "peak-cpu-bfloat16"):
-        return cpu_peak_worker("bfloat16" if a.worker.endswith("bfloat16") else "float32")
+        return peak_worker("bfloat16" if a.worker.endswith("bfloat16") else "float32", clock="cpu")
     if a.worker:
         (arch,), (algo,) = a.arch.split(","), a.algo.split(",")
         n = int(iters[f"{arch}:{algo}"])
