@@ -119,12 +119,11 @@ def test_docs_flags_table_is_the_generated_one():
         "regenerate: python docs/make_flags.py > docs/flags.md"
 
 
-def test_core_files_and_functions_stay_short():
-    """docs/architecture.md: a wgan_keras file within 300 lines, a function within 60."""
+def test_library_files_and_functions_stay_short():
+    """docs/architecture.md: a library file (wgan_edge, wgan_keras, wgan_export) within 300 lines, a function
+    within 60."""
     long = []
     for module, path in modules().items():
-        if module.split(".")[0] != "wgan_keras":
-            continue
         source = open(path).read()
         if source.count("\n") > 300:
             long.append(f"{module}: {source.count(chr(10))} lines")
@@ -134,8 +133,7 @@ def test_core_files_and_functions_stay_short():
     assert not long
 
 
-def test_architecture_doc_names_every_core_module():
+def test_architecture_doc_names_every_module():
     text = open(os.path.join(ROOT, "docs", "architecture.md")).read()
-    missing = [module for module, path in modules().items() if module.split(".")[0] == "wgan_keras"
-               and f"`{os.path.basename(path)}`" not in text]
+    missing = [module for module, path in modules().items() if f"`{os.path.basename(path)}`" not in text]
     assert not missing, f"docs/architecture.md does not name {missing}"
