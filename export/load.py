@@ -46,12 +46,14 @@ def load_generator(source):
     check_finite(generator)
     return generator
 
+
 def check_backend():
     """The export traces the generator into TensorFlow graphs: a torch or JAX Keras cannot do that."""
     if keras.backend.backend() != "tensorflow":
         raise ExportError(f"the export needs Keras's TensorFlow backend, this process runs "
                           f"{keras.backend.backend()!r}: run wgan-export (it picks TensorFlow itself) or set "
                           f"KERAS_BACKEND=tensorflow before importing keras")
+
 
 def check_finite(generator):
     """NaN or inf weights would export silently into a model that draws nothing: refused, naming them."""
@@ -62,6 +64,7 @@ def check_finite(generator):
         raise ExportError(f"the {kind}generator has NaN or inf weights ({len(bad)} of {len(generator.weights)}: "
                           f"{', '.join(bad[:3])}{' ...' if len(bad) > 3 else ''}); nothing to export "
                           f"(resume from an earlier checkpoint)")
+
 
 def describe(generator):
     """{'latent_dim', 'image_shape'} of an image generator, plus 'num_classes' for a conditional one
@@ -89,7 +92,7 @@ def _num_classes(generator, labels):
     Embedding's rows (a BatchNorm-folded copy, wgan_export.fold), validated by the core's one rule."""
     num_classes = getattr(generator, "num_classes", None)
     if num_classes is None:
-        embedding = next((layer for layer in generator.layers if isinstance(layer, keras.layers.Embedding)), None)
+        embedding = _embedding(generator)
         num_classes = None if embedding is None else embedding.input_dim
     try:
         num_classes = check_num_classes(num_classes)
@@ -106,12 +109,18 @@ def reference_labels(generator, n):
     num_classes = describe(generator).get("num_classes")
     return None if num_classes is None else labels_in_turn(n, num_classes)
 
+
+def _embedding(generator):
+    return next((layer for layer in generator.layers if isinstance(layer, keras.layers.Embedding)), None)
+
+
 def label_embedding(generator):
     """The Embedding layer a conditional generator looks its label up in (`models.common.join_label`)."""
-    embedding = next((layer for layer in generator.layers if isinstance(layer, keras.layers.Embedding)), None)
+    embedding = _embedding(generator)
     if embedding is None:
         raise ExportError(f"{generator.name}: a conditional generator needs a label Embedding layer")
     return embedding
+
 
 def class_names(checkpoint, num_classes):
     """A conditional run's class names (its workdir's classes.json, beside checkpoint.keras) when they fit
@@ -124,6 +133,7 @@ def class_names(checkpoint, num_classes):
     except (OSError, ValueError, KeyError, TypeError):  # unreadable: the numbers still name the classes
         names = None
     return [str(n) for n in names] if names and len(names) == num_classes else None
+
 
 def float32_twin(generator):
     """The generator computing in float32: TFLite has no bfloat16/float16 builtins for MatMul or

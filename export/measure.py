@@ -68,16 +68,16 @@ def measure(generator, z, reference, outputs, frechet_too=False, tflm_model=None
     """The full row against Keras; `frechet_too` adds the digit-network Fréchet distance (28x28x1 only),
     `tflm_model` (.tflite bytes of a mode TFLite Micro runs) its arena and its difference from LiteRT.
     A conditional generator is measured on the classes in turn (`load.reference_labels`), overall and per class."""
-    labels = reference_labels(generator, len(z))
+    info, labels = describe(generator), reference_labels(generator, len(z))
     row = fidelity(reference, outputs["images"])
     row.update(pixel_row(reference, outputs))
     if labels is not None:
         row.update(worst_class(reference, np.asarray(outputs["images"]), labels))
-    features = digit_features(describe(generator)["image_shape"]) if frechet_too else None
+    features = digit_features(info["image_shape"]) if frechet_too else None
     if features is not None:
         other = generate_images(generator, latent_vectors(len(z), z.shape[1], seed=1), labels=labels)
         row.update(distribution(features, reference, outputs["images"], other))
-        if labels is not None and describe(generator)["num_classes"] == 10:  # digits: is a 7 still a 7?
+        if labels is not None and info["num_classes"] == 10:  # digits: is a 7 still a 7?
             row.update(class_agreement(reference, outputs["images"], labels))
     if tflm_model is not None:
         from wgan_export import micro
