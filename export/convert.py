@@ -15,6 +15,7 @@ from wgan_edge.atomic import temp_folder
 from wgan_edge.cli import first_line
 from wgan_edge.contract import INPUT, LABEL, OUTPUTS, SIGNATURE
 from wgan_edge.runner import RunnerError, TFLiteGenerator
+from wgan_edge.signals import check_interrupted
 from wgan_export import stderr
 from wgan_export.endpoint import pre_tanh, representative_dataset, write_saved_model
 from wgan_export.flatbuffer import op_names
@@ -130,6 +131,7 @@ def _convert(generator, mode, batch_size, int8_io, options):
             saved = write_saved_model(generator, os.path.join(tmp, "sm"), batch_size, integer=mode.on_pixel_grid,
                                       clamp=mode.tanh_clamp)
             model = bytes(converter_for(saved, mode, latent_dim, batch_size, int8_io, num_classes).convert())
+        check_interrupted()  # a Ctrl-C deferred while the converter ran (a minute at 64x64) stops here
         if tail:  # a 16-bit last layer (wgan_export.tail16), from an int16x8 conversion of the same graph
             twin = write_saved_model(generator, os.path.join(tmp, "sm16"), batch_size, clamp=mode.tanh_clamp,
                                      floor_shift=mode.floor_shift)

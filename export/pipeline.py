@@ -15,6 +15,7 @@ import re
 
 from wgan_edge.cli import ConfigError, check_fields
 from wgan_edge.pretrained import NAMES as PACKAGED
+from wgan_edge.signals import check_interrupted
 from wgan_export import owned
 from wgan_export.formats import FORMATS
 from wgan_export.modes import BY_NAME, names_with
@@ -69,12 +70,14 @@ def export(config):
     labels = load.reference_labels(generator, len(z))  # a conditional generator: the classes in turn
     reference = generate_images(generator, z, labels=labels)
     with fmt.build(config, generator, mode) as built:
+        check_interrupted()  # between stages: a Ctrl-C deferred inside a library stops before the next one
         tflm = built.model if config.report and mode.tflm and built.model is not None else None
         row = measure.measure(generator, z, reference, built.outputs(z, labels),
                               frechet_too=config.report or config.max_fd is not None, tflm_model=tflm)
         if config.max_fd is not None and "frechet" not in row:
             raise ConfigError("max_fd", "needs a 28x28x1 generator (the bundled digit network's features)",
                               config.max_fd)
+        check_interrupted()
         line = report.summary(config, info, built.size, len(z), row, fmt.fixed_batch, fmt.on_board)
         failed = measure.gate(config, row)
         if failed:
