@@ -84,6 +84,7 @@ CASES = [
     # ---- flags, checked before TensorFlow loads (tests/startup_test.py: it is not even imported)
     Case("train-n_critic-0", "wgan-train", T("--n_critic=0"), ("n_critic=0",)),
     Case("train-n_critic-not-int", "wgan-train", T("--n_critic=three"), ("n_critic",)),
+    Case("train-ema-not-number", "wgan-train", T("--ema_decay=off"), ("--ema_decay", "a number or none", "'off'")),
     Case("train-lr-0", "wgan-train", T("--learning_rate=0"), ("learning_rate=0.0",)),
     Case("train-lr-negative", "wgan-train", T("--learning_rate=-1e-4"), ("learning_rate=-0.0001",)),
     Case("train-lr-nan", "wgan-train", T("--learning_rate=nan"), ("learning_rate=nan",)),

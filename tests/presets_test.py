@@ -32,6 +32,12 @@ def test_a_given_flag_wins_over_the_preset():
     assert plain == TrainConfig()
 
 
+def test_none_undoes_a_preset_value():
+    _, config = configs(["--preset", "fast", "--ema_decay", "none", "--generator_iters", "None"])
+    assert config.ema_decay is None and config.generator_iters is None and config.lipschitz == "gp"
+    assert config == TrainConfig.from_preset("fast", ema_decay=None).validate()
+
+
 def test_unknown_preset_names_the_setting():
     """The API's check (the flag's case: tests/error_cases.py)."""
     with pytest.raises(ValueError, match="preset='nope'"):

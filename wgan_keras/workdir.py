@@ -63,6 +63,11 @@ def _preset_hint(previous, config):
     return f" (that run used --preset {best}: pass it again)"
 
 
+def _shown(value):
+    """A setting as its flag takes it: None is --flag none."""
+    return "none" if value is None else repr(value)
+
+
 def check(workdir, config):
     """Refuses a workdir that holds another run, files we did not write, or paths of the wrong kind.
     Writes nothing."""
@@ -79,7 +84,8 @@ def check(workdir, config):
         if diff:
             field, theirs, ours = diff[0]
             # The usual cause: the first command had --preset, this one not (or another preset).
-            raise ValueError(f"workdir {workdir} holds a run with a different config: {field} {theirs!r} vs {ours!r}"
+            raise ValueError(f"workdir {workdir} holds a run with a different config: {field} {_shown(theirs)} vs "
+                             f"{_shown(ours)}"
                              + _preset_hint(previous, config))
     elif os.path.isdir(workdir):
         foreign = [name for name in OURS if os.path.lexists(os.path.join(workdir, name))]

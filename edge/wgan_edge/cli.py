@@ -88,6 +88,21 @@ def _bool(text):
     raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
 
 
+def _or_none(kind):
+    """An argparse type for an Optional[int|float] field: "none" gives None (the field's own "none" meaning,
+    which undoes a preset's value: --preset fast --ema_decay none), anything else must parse as `kind`."""
+    def parse(text):
+        if text.strip().lower() == "none":
+            return None
+        try:
+            return kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'} or none, "
+                                             f"got {text!r}") from None
+    parse.__name__ = kind.__name__  # argparse names the type in its "invalid int value" messages
+    return parse
+
+
 def choice_list(choices, separator):
     """`choices` joined by `separator`, a choice that contains a comma or a space in quotes, so a multi-word
     choice such as "translation,cutout" reads as one choice, typed as the shell takes it."""
@@ -131,7 +146,7 @@ def build_parser(prog, description, *config_classes, defaults=None):
     for cls in config_classes:
         group = parser.add_argument_group(cls.__name__, (cls.__doc__ or "").strip().splitlines()[0])
         for f in dataclasses.fields(cls):
-            kind, _ = _kind(cls, f.name)
+            kind, optional = _kind(cls, f.name)
             required = f.default is dataclasses.MISSING
             text = describe(f, defaults).replace("%", "%%")  # argparse formats help with %
             default = defaults.get(f.name, f.default)
@@ -141,10 +156,11 @@ def build_parser(prog, description, *config_classes, defaults=None):
                                    metavar="true|false")
                 group.add_argument(f"--no{f.name}", dest=f.name, action="store_false", help=argparse.SUPPRESS)
             else:
-                group.add_argument(f"--{f.name}", type=kind if kind in (int, float) else str, required=required,
-                                   default=None if required else default, help=text,
+                numeric = kind in (int, float)
+                group.add_argument(f"--{f.name}", type=(_or_none(kind) if optional else kind) if numeric else str,
+                                   required=required, default=None if required else default, help=text,
                                    metavar="{" + choice_list(choices, ",") + "}" if choices is not None
-                                   else kind.__name__.upper() if kind in (int, float) else "TEXT")
+                                   else kind.__name__.upper() + ("|none" if optional else "") if numeric else "TEXT")
     return parser
 
 
