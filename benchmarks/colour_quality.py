@@ -40,6 +40,8 @@ def train_main(argv):
     p = argparse.ArgumentParser(prog="colour_quality.py train")
     p.add_argument("--out", required=True)
     p.add_argument("--marks", default="5,10,20,30,45,60", help="CPU-minutes at which to save samples")
+    p.add_argument("--extra_ema", default="", help="comma-separated decays of generator EMAs kept beside the run's "
+                   "own (not counted in the clock), saved as ema<decay> and ema<decay>_ss")
     a, rest = p.parse_known_args(argv)
     if os.path.exists(a.out):
         sys.exit(f"colour_quality: --out {a.out} exists; pick a new folder")
@@ -54,20 +56,34 @@ def train_main(argv):
     tf.config.threading.set_inter_op_parallelism_threads(1)
     from wgan_keras.images import save_image_grid
     from wgan_keras.main import configs
+    from wgan_keras.sampling import sample
     from wgan_keras.train import train
 
     _, config = configs(rest)
     config = dataclasses.replace(config, generator_iters=10 ** 8, sample_every=10 ** 8, checkpoint_every=10 ** 8,
                                  log_every=50).validate()
+    try:
+        extra = [float(d) for d in a.extra_ema.split(",") if d]
+    except ValueError:
+        sys.exit(f"colour_quality: --extra_ema must be comma-separated decays, got {a.extra_ema!r}")
+    from wgan_keras import ema
     clock = {"cpu0": time.process_time(), "eval": 0.0, "done": 0}
+    averages = {}
     rows = []
     os.makedirs(a.out)
 
     class Clock(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):  # loading and decoding the folder is not training time
+            for decay in extra:
+                averages[f"ema{decay:g}"] = (decay, ema.clone_generator(self.model.generator, name=f"ema{decay:g}"))
             clock["cpu0"] = time.process_time()
 
         def on_train_batch_end(self, batch, logs=None):
+            t0 = time.process_time()
+            gi = int(keras.ops.convert_to_numpy(self.model.generator_iterations))
+            for decay, average in averages.values():  # one fit step is one generator iteration (paper schedule)
+                ema.update(average.weights, self.model.generator.weights, ema.decay_at(decay, gi - 1))
+            clock["eval"] += time.process_time() - t0
             cpu = time.process_time() - clock["cpu0"] - clock["eval"]
             if cpu < marks[clock["done"]]:
                 return
@@ -79,6 +95,13 @@ def train_main(argv):
             saved = {"raw": raw}
             if self.model.ema_generator is not None:
                 saved["ema"] = to_uint8(self.model.generate(NUM, seed=0))
+            kept = {"ema": self.model.ema_generator} if self.model.ema_generator is not None else {}
+            for kind, average in {**kept, **{k: v for k, (_, v) in averages.items()}}.items():
+                if kind != "ema":
+                    saved[kind] = to_uint8(sample(average, NUM, seed=0))
+                standing = ema.clone_generator(average, name=f"{kind}_ss")  # the run's own EMA stays as it is
+                ema.standing_statistics(standing)
+                saved[f"{kind}_ss"] = to_uint8(sample(standing, NUM, seed=0))
             np.savez_compressed(os.path.join(a.out, f"samples_{mark:g}min.npz"), **saved)
             shown = saved.get("ema", raw)
             save_image_grid(os.path.join(a.out, f"grid_{mark:g}min.png"), shown[:64].astype(np.float32) / 127.5 - 1,

@@ -61,17 +61,53 @@ def test_train_step_averages_each_generator_update():
     assert len(gan.ema_generator.trainable_weights) == 0  # never trained, only averaged
 
 
-def test_generate_uses_the_average_when_kept():
+def test_generate_uses_the_average_with_standing_statistics():
     gan = tiny_gan(ema_decay=0.9)
     gan.compile()
     gan.fit(dataset(images(16 * 5 * 2)), epochs=1, verbose=0)
-    assert gan.sampling_generator is gan.ema_generator
+    kept = numpy_weights(gan.ema_generator)
+    standing = gan.sampling_generator
+    assert standing is not gan.ema_generator and gan.sampling_generator is standing  # made once per weights
+    for a, b in zip(standing.trainable_weights, gan.ema_generator.trainable_weights):  # the average's weights,
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
+    moving = [w for w in standing.non_trainable_weights if "moving" in w.path]
+    assert moving and not all(np.allclose(keras.ops.convert_to_numpy(w), keras.ops.convert_to_numpy(e)) for w, e in zip(
+        moving, [w for w in gan.ema_generator.non_trainable_weights if "moving" in w.path]))  # its own statistics
     z = latent_vectors(4, gan.latent_dim, 3)  # generate's z for seed 3
-    np.testing.assert_allclose(gan.generate(4, seed=3),
-                               keras.ops.convert_to_numpy(gan.ema_generator(z, training=False)), atol=1e-6)
+    np.testing.assert_allclose(gan.generate(4, seed=3), keras.ops.convert_to_numpy(standing(z, training=False)),
+                               atol=1e-6)
     assert not np.allclose(gan.generate(4, seed=3), keras.ops.convert_to_numpy(gan.generator(z, training=False)))
+    for a, b in zip(kept, numpy_weights(gan.ema_generator)):  # sampling leaves the average (and checkpoints) alone
+        np.testing.assert_array_equal(a, b)
+    gan.fit(dataset(images(16 * 5)), epochs=1, verbose=0)
+    for a, b in zip(gan.sampling_generator.trainable_weights, gan.ema_generator.trainable_weights):  # follows it
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
     plain = tiny_gan()
     assert plain.ema_generator is None and plain.sampling_generator is plain.generator
+
+
+@pytest.mark.parametrize("batch_size", [64, 24])
+def test_standing_statistics_are_the_statistics_of_its_own_samples(batch_size):
+    """With one batch, inference with the re-estimated statistics reproduces training mode on that batch
+    (every BatchNormalization sees the same input, so the same mean and variance); with several, the
+    statistics are the mean of the batches' and close to it. The frozen copy's layers are left as found."""
+    import wgan_keras as wk
+    generator = wk.DCGANGenerator(8, (28, 28, 1), base_filters=4)
+    z = latent_vectors(64, 8, 0)
+    generator(z[:16], training=True)  # moves the moving statistics away from their initial values
+    frozen = ema.clone_generator(generator)
+    assert ema.standing_statistics(frozen, n=64, seed=0, batch_size=batch_size) == 2  # 28x28: two
+    expected = keras.ops.convert_to_numpy(generator(z, training=True))  # batch statistics of these 64 z
+    got = keras.ops.convert_to_numpy(frozen(z, training=False))
+    np.testing.assert_allclose(got, expected, atol=1e-4 if batch_size == 64 else 0.1)
+    assert batch_size == 64 or not np.allclose(got, expected, atol=1e-4)
+    norms = [layer for layer in frozen._flatten_layers() if isinstance(layer, keras.layers.BatchNormalization)]
+    assert all(layer.momentum == 0.99 and not layer.trainable for layer in norms)
+    again = ema.clone_generator(frozen)
+    ema.standing_statistics(again, n=64, seed=0, batch_size=batch_size)  # a function of the weights
+    for a, b in zip(numpy_weights(frozen), numpy_weights(again)):
+        np.testing.assert_array_equal(a, b)
+    assert ema.standing_statistics(wk.MLPGenerator(8, (4,), hidden_units=(16,)), n=8) == 0  # nothing to re-estimate
 
 
 def test_config_round_trip_keeps_the_decay():

@@ -5,6 +5,7 @@ generator's variable w:  e <- d*e + (1-d)*w, with a warm-up d_t = min(decay, (1+
 (t = generator iterations before the update), so early averages do not carry the
 random initialisation for ~1/(1-decay) iterations. Written with keras.ops only.
 """
+import hashlib
 import numbers
 
 import keras
@@ -62,3 +63,70 @@ def step(average, generator, decay, before, after):
     before the update (not the variable itself, which would read the new count)."""
     moved = ops.greater(after, before)
     update(average.weights, generator.weights, ops.where(moved, decay_at(decay, before), 1.0))
+
+
+def standing_statistics(generator, n=1024, seed=0, batch_size=256):
+    """Re-estimates `generator`'s BatchNormalization moving statistics from its own samples ("standing
+    statistics", as BigGAN does for its EMA generator); returns the number of layers set.
+
+    An average of weights is not matched by the average of the moving statistics the raw generator
+    saw, so the EMA generator normalizes with the wrong mean and variance (measured on 64x64 shapes,
+    docs/benchmarks.md §9a). Here every BatchNormalization layer's moving mean and variance become the
+    mean, over ceil(n / batch_size) forward passes in training mode, of its batch mean and (biased)
+    batch variance, for the z of `latent_vectors(n, latent_dim, seed)` (and the classes in turn when
+    conditional): a deterministic function of the weights. Layers are left as they were found otherwise.
+    """
+    from wgan_edge.contract import latent_vectors  # the edge runtime: no cycle, and no TensorFlow
+    from wgan_keras import classes
+    from wgan_keras.sampling import latent_dim_of
+    norms = [layer for layer in generator._flatten_layers() if isinstance(layer, keras.layers.BatchNormalization)]
+    if not norms:
+        return 0
+    z = latent_vectors(n, latent_dim_of(generator), seed)
+    labels = classes.sample_labels(getattr(generator, "num_classes", None), None, n)
+    kept = [(layer.momentum, layer.trainable) for layer in norms]
+    try:
+        for k, start in enumerate(range(0, n, batch_size), 1):
+            for layer in norms:  # momentum (k-1)/k makes the moving value the running mean of the batches'
+                layer.momentum, layer.trainable = (k - 1) / k, True  # frozen BN ignores training=True
+            batch = z[start:start + batch_size]
+            generator(batch if labels is None else [batch, labels[start:start + batch_size]], training=True)
+    finally:
+        for layer, (momentum, trainable) in zip(norms, kept):
+            layer.momentum, layer.trainable = momentum, trainable
+    return len(norms)
+
+
+def _has_batch_norm(generator):
+    return any(isinstance(layer, keras.layers.BatchNormalization) for layer in generator._flatten_layers())
+
+
+def _fingerprint(model):
+    digest = hashlib.blake2b(digest_size=16)
+    for v in model.weights:
+        digest.update(np.ascontiguousarray(ops.convert_to_numpy(v)).tobytes())
+    return digest.digest()
+
+
+class StandingCopy:
+    """What a WGAN samples, evaluates and exports when it keeps an EMA (`WGAN.sampling_generator`): a copy
+    of the average with `standing_statistics`, remade only when the average's weights have changed; the
+    average itself (checkpoints, resumption) stays as training made it. A generator without
+    BatchNormalization is its own standing copy. A plain object, so Keras neither tracks nor saves it."""
+
+    def __init__(self):
+        self.copy, self.key = None, None
+
+    def of(self, average):
+        if not _has_batch_norm(average):
+            return average
+        key = _fingerprint(average)
+        if key != self.key:
+            if self.copy is None:
+                self.copy = clone_generator(average, name=average.name)
+            else:
+                for t, s in zip(self.copy.weights, average.weights):
+                    t.assign(s)
+            standing_statistics(self.copy)
+            self.key = key
+        return self.copy

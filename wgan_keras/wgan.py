@@ -65,7 +65,7 @@ class WGAN(keras.Model):
         ema_decay: None, or keep `ema_generator`, an exponential moving average of the
             generator's weights with this decay (e.g. 0.999; see `wgan_keras.ema`), updated
             after each generator update and saved in .keras files; `generate()` and exports
-            then use it (`sampling_generator`).
+            then use it, with BatchNormalization statistics of its own (`sampling_generator`).
         augment: None, or a DiffAugment policy of `wgan_keras.augment.POLICIES` (e.g.
             "translation,cutout"): the critic scores T(x) and T(g(z)) for a random
             differentiable T per example and step (images only; see `wgan_keras.augment`).
@@ -102,6 +102,7 @@ class WGAN(keras.Model):
         self.augment = pair.check_augment(augment, self.sample_shape)
         self.ema_decay = ema.check_decay(ema_decay)
         self.ema_generator = ema.clone_generator(generator) if self.ema_decay is not None else None
+        self._standing = ema.StandingCopy()  # sampling_generator's; a plain object: not tracked, not saved
         pair.check_spectral(critic, lipschitz)
         if self.clip is not None:  # the optimizer applies it right after each critic update
             for variable in critic.trainable_variables:
@@ -224,8 +225,10 @@ class WGAN(keras.Model):
 
     @property
     def sampling_generator(self):
-        """The generator that samples, evaluation and exports use: `ema_generator` when kept."""
-        return self.ema_generator if self.ema_generator is not None else self.generator
+        """What samples, evaluation and exports use: `generator`, or `ema_generator` (when kept) with its
+        BatchNormalization statistics re-estimated from its own samples (`ema.StandingCopy`): averaged
+        weights do not match the averaged statistics of the raw generator."""
+        return self._standing.of(self.ema_generator) if self.ema_generator is not None else self.generator
 
     def generate(self, n, seed=None, batch_size=256, labels=None):
         """`n` samples of `sampling_generator` as a float32 numpy array in its range ([-1, 1] for images).
