@@ -12,8 +12,11 @@ Two steps, so that a long run never waits for its judge:
 `train` runs wgan-train's own training (every other flag is a wgan-train flag) with TensorFlow on one thread
 and measures the clock as this process's CPU time from the first step (loading the folder is not counted)
 minus the time spent saving samples. At each CPU-minute
-mark (--marks) it writes samples_<mark>min.npz (1,000 fixed-seed samples as uint8, the EMA generator's
-when kept, and the raw generator's) and grid_<mark>min.png (64 of them), and rows.json.
+mark (--marks) it writes samples_<mark>min.npz (1,000 fixed-seed samples as uint8: "raw", the generator's;
+"ema", what the run samples and exports when it keeps an EMA, `WGAN.generate`; each EMA again with its
+BatchNorm statistics re-estimated, "<kind>_ss"; and with --extra_ema D, EMAs of decay D kept beside the run,
+"emaD" as averaged, BatchNorm statistics included, and "emaD_ss") and grid_<mark>min.png (64 of the "ema"
+samples when kept), and rows.json.
 
 `score` judges every saved mark in the shape feature network's features (benchmarks/shape_features.py):
 Fréchet distance and KID against 2,000 held-out drawings (seed 1), the real floor (2,000 other held-out

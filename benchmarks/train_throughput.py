@@ -256,6 +256,9 @@ def main():
 
     def measure_peaks():
         for dtype, worker in (("float32", "peak"), ("bfloat16", "peak-bfloat16")):
+            if dtype == "bfloat16" and "ONEDNN_MAX_CPU_ISA" in isa_caps() and not any(
+                    precision(v) == "bfloat16" for v in variants + torch_variants):
+                continue  # oneDNN held below bf16 hardware has no bf16 matmul at all, and no variant needs one
             peaks[dtype].append(run_child([here, "--worker", worker], a.timeout)["gflops"])
 
     measure_peaks()
@@ -274,7 +277,7 @@ def main():
             print(f"round {r}: {v} {run['gen_iters_per_s']:.3f} it/s, {run['cpu_gen_iters_per_s']:.3f} per CPU-s",
                   flush=True)
     measure_peaks()
-    peak = {dtype: max(values) for dtype, values in peaks.items()}
+    peak = {dtype: max(values) for dtype, values in peaks.items() if values}
 
     gflop_per_iter = next(r["gflop_per_iter"] for r in runs if r["framework"] == "keras")
     key = "cpu_gen_iters_per_s" if a.clock == "cpu" else "gen_iters_per_s"
@@ -294,7 +297,7 @@ def main():
     print(f"\n{a.clock} clock. DCGAN-32, m={BATCH}, n_critic={N_CRITIC}, {a.rounds} rounds x {a.iters} generator "
           f"iterations, "
           f"{gflop_per_iter:.1f} GFLOP per generator iteration; matmul peak fp32 {peak['float32']:.1f}, "
-          f"bf16 {peak['bfloat16']:.1f} GFLOP/s")
+          f"bf16 {peak.get('bfloat16', float('nan')):.1f} GFLOP/s")
     print(f"{'variant':<20} {'it/s (median)':>14} {'vs torch fp32':>14} {'vs torch, same prec.':>21} "
           f"{'GFLOP/s':>8} {'% peak':>7} {'oneDNN':>6}  ratios")
     for s in summary:
@@ -305,7 +308,7 @@ def main():
         with open(a.json, "w") as f:
             json.dump({"runs": runs, "summary": summary, "matmul_peak_gflops": peak,
                        "gflop_per_generator_iteration": gflop_per_iter, "rounds": a.rounds, "iters": a.iters,
-                       "clock": a.clock, "variants": variants, "cpu": cpu_model(),
+                       "clock": a.clock, "variants": variants, "cpu": cpu_model(), "isa_caps": isa_caps(),
                        "date": time.strftime("%Y-%m-%d %H:%M:%S")},
                       f, indent=1)
 
@@ -317,6 +320,17 @@ def cpu_model():
     flags = next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), [])
     return {"model": name, "cores": len(os.sched_getaffinity(0)),
             "isa": [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f in flags]}
+
+
+# An AVX2 CPU stood in for on a newer one: each library's kernels held to AVX2 (every child inherits them),
+#   ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2 ATEN_CPU_CAPABILITY=avx2 python benchmarks/...
+# with the "eigen" variants for TensorFlow's own choice there (it leaves oneDNN off on AVX2 CPUs).
+ISA_CAPS = ("ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS", "ATEN_CPU_CAPABILITY")
+
+
+def isa_caps():
+    """The instruction-set caps this run's libraries were held to ({} when none: the CPU's own)."""
+    return {k: os.environ[k] for k in ISA_CAPS if k in os.environ}
 
 
 if __name__ == "__main__":

@@ -29,6 +29,8 @@ CONFIGS = {
     "mlp_sn": ("mlp", "sn", "paper", "sgd"),
     "mlp_reference": ("mlp", "clip", "reference", "default"),
     "dcgan_clip": ("dcgan", "clip", "paper", "default"),
+    # A generator EMA (BatchNorm statistics too), and sampling's standing statistics, on every backend.
+    "dcgan_clip_ema": ("dcgan", "clip", "paper", "default"),
     # Conditional (3 classes): projection critic, the penalty's closure over the labels, label batches.
     "mlp_conditional_gp": ("mlp_conditional", "gp", "paper", "default"),
 }
@@ -46,7 +48,8 @@ def build(name):
         generator = wk.MLPGenerator(4, (2,), hidden_units=(32, 32), num_classes=classes)
     else:
         critic, generator = wk.DCGANCritic(SHAPE, base_filters=4), wk.DCGANGenerator(8, SHAPE, base_filters=4)
-    gan = wk.WGAN(critic, generator, n_critic=N_CRITIC, lipschitz=lipschitz, critic_schedule=schedule, seed=5)
+    gan = wk.WGAN(critic, generator, n_critic=N_CRITIC, lipschitz=lipschitz, critic_schedule=schedule, seed=5,
+                  ema_decay=0.9 if name.endswith("_ema") else None)
     if optimizers == "sgd":
         gan.compile(critic_optimizer=keras.optimizers.SGD(0.1), generator_optimizer=keras.optimizers.SGD(0.1))
     else:
@@ -102,6 +105,8 @@ def equivalence(folder, backend):
             z = np.random.RandomState(2).normal(size=(8, 8)).astype("float32")
             np.save(os.path.join(folder, f"{backend}_images.npy"),
                     keras.ops.convert_to_numpy(gan.generator(z, training=False)))
+        if name.endswith("_ema"):
+            np.save(os.path.join(folder, f"{backend}_ema_samples.npy"), gan.generate(8, seed=3))
     draws = {f"{stream}_{counter}": keras.ops.convert_to_numpy(counter_noise([M, 8], 5, stream, counter))
              for stream in (CRITIC_Z, GP_ALPHA) for counter in (0, 3, 2**30 + 7)}
     np.savez(os.path.join(folder, f"{backend}_noise.npz"), **draws)

@@ -46,6 +46,8 @@ def folder(tmp_path_factory):
         history = gan.fit(worker.dataset(worker.data(name)), epochs=1, verbose=0).history
         worker.save(folder / f"tensorflow_{name}.npz", gan, history)
         gan.save(folder / f"tensorflow_{name}.keras")
+        if name.endswith("_ema"):
+            np.save(folder / "tensorflow_ema_samples.npy", gan.generate(8, seed=3))
     resumed = keras.saving.load_model(folder / "tensorflow_mlp_reference.keras")
     resumed.fit(worker.dataset(worker.data("mlp_reference", 1)), epochs=1, verbose=0)
     worker.save(folder / "tensorflow_resumed.npz", resumed)
@@ -91,7 +93,9 @@ def test_backend_matches_tensorflow(backend, folder, tmp_path):
     for config in worker.CONFIGS:
         assert_close(worker.load(folder / f"tensorflow_{config}.npz"), worker.load(folder / f"{backend}_{config}.npz"),
                      f"{backend} {config}")
-    check_clip_invariant(backend, folder)
+    check_clip_invariant(backend, folder)  # the EMA's samples: its standing BatchNorm statistics on `backend`
+    np.testing.assert_allclose(np.load(folder / f"{backend}_ema_samples.npy"),
+                               np.load(folder / "tensorflow_ema_samples.npy"), atol=1e-5)
     check_checkpoint_loads_and_exports(backend, folder, tmp_path)
     assert_close(worker.load(folder / "tensorflow_resumed.npz"), worker.load(folder / f"{backend}_resumed.npz"),
                  f"TF checkpoint resumed on {backend}")

@@ -25,7 +25,7 @@ def clone_generator(generator, name="ema_generator"):
         raise ValueError(f"ema: cannot copy {type(generator).__name__}: its from_config(get_config()) builds "
                          f"other variables")
     for t, s in zip(target, source):
-        t.assign(s)
+        t.assign(ops.copy(s))  # its own buffer: JAX's fit donates each state buffer once, and refused a shared one
     copy.trainable = False
     return copy
 
@@ -40,7 +40,7 @@ def update(averages, variables, decay):
     """e <- decay*e + (1-decay)*w for each pair (floating-point variables only)."""
     for e, w in zip(averages, variables):
         if not keras.backend.standardize_dtype(e.dtype).startswith("float"):
-            e.assign(w)  # counters (none in Keras's BN, but keep them equal)
+            e.assign(ops.copy(w))  # counters (none in Keras's BN, but keep them equal), in a buffer of their own
             continue
         d = ops.cast(decay, e.dtype)
         e.assign(d * e + (1.0 - d) * ops.cast(w, e.dtype))
@@ -126,7 +126,7 @@ class StandingCopy:
                 self.copy = clone_generator(average, name=average.name)
             else:
                 for t, s in zip(self.copy.weights, average.weights):
-                    t.assign(s)
+                    t.assign(ops.copy(s))
             standing_statistics(self.copy)
             self.key = key
         return self.copy
