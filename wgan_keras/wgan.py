@@ -29,6 +29,8 @@ from wgan_keras.memory import check_generate_fits
 from wgan_keras.optimizers import default_optimizer, with_loss_scaling
 from wgan_keras.schedules import SCHEDULES
 
+OPTIMIZERS = ("critic_optimizer", "generator_optimizer")
+
 
 def _python_number(value):
     value = np.asarray(value)
@@ -143,18 +145,11 @@ class WGAN(keras.Model):
         plumbing.compiled(self)  # JAX: the trainer's view of the two optimizers
 
     def get_compile_config(self):
-        return {
-            "critic_optimizer": keras.optimizers.serialize(self.critic_optimizer),
-            "generator_optimizer": keras.optimizers.serialize(self.generator_optimizer),
-            "steps_per_execution": self.steps_per_execution,
-            "jit_compile": self.jit_compile,
-        } if self.compiled else {}
+        return {**{key: keras.optimizers.serialize(getattr(self, key)) for key in OPTIMIZERS}, "jit_compile":
+                self.jit_compile, "steps_per_execution": self.steps_per_execution} if self.compiled else {}
 
     def compile_from_config(self, config):
-        config = dict(config)
-        for key in ("critic_optimizer", "generator_optimizer"):
-            config[key] = keras.optimizers.deserialize(config[key])
-        self.compile(**config)
+        self.compile(**{key: keras.optimizers.deserialize(v) if key in OPTIMIZERS else v for key, v in config.items()})
 
     @property
     def metrics(self):
@@ -225,9 +220,8 @@ class WGAN(keras.Model):
 
     @property
     def sampling_generator(self):
-        """What samples, evaluation and exports use: `generator`, or `ema_generator` (when kept) with its
-        BatchNormalization statistics re-estimated from its own samples (`ema.StandingCopy`): averaged
-        weights do not match the averaged statistics of the raw generator."""
+        """What samples, evaluation and exports use: `generator`, or `ema_generator` (when kept) with BatchNorm
+        statistics re-estimated from its own samples (`ema.StandingCopy`), not the raw generator's averaged."""
         return self._standing.of(self.ema_generator) if self.ema_generator is not None else self.generator
 
     def generate(self, n, seed=None, batch_size=256, labels=None):
@@ -263,6 +257,9 @@ class WGAN(keras.Model):
         return classes.sample_labels(self.num_classes, labels, n)
 
     # --------------------------------------------------------- serialization
+
+    def __dir__(self):  # Keras's saving walks dir(); sampling_generator's copy is derived, never saved or loaded
+        return [name for name in super().__dir__() if name != "sampling_generator"]
 
     def save_own_variables(self, store):
         super().save_own_variables(store)
