@@ -13,10 +13,10 @@ Two steps, so that a long run never waits for its judge:
 and measures the clock as this process's CPU time from the first step (loading the folder is not counted)
 minus the time spent saving samples. At each CPU-minute
 mark (--marks) it writes samples_<mark>min.npz (1,000 fixed-seed samples as uint8: "raw", the generator's;
-"ema", what the run samples and exports when it keeps an EMA, `WGAN.generate`; each EMA again with its
-BatchNorm statistics re-estimated, "<kind>_ss"; and with --extra_ema D, EMAs of decay D kept beside the run,
-"emaD" as averaged, BatchNorm statistics included, and "emaD_ss") and grid_<mark>min.png (64 of the "ema"
-samples when kept), and rows.json.
+"ema", what the run samples and exports when it keeps an EMA (`WGAN.generate`: BatchNorm statistics of its
+own), and "ema_averaged", the same average with the averaged statistics it sampled with before 0.3.0; with
+--extra_ema D, EMAs of decay D kept beside the run: "emaD" as averaged and "emaD_ss" with statistics of its
+own, `ema.StandingCopy`) and grid_<mark>min.png (64 of the "ema" samples when kept), and rows.json.
 
 `score` judges every saved mark in the shape feature network's features (benchmarks/shape_features.py):
 Fréchet distance and KID against 2,000 held-out drawings (seed 1), the real floor (2,000 other held-out
@@ -82,11 +82,12 @@ def train_main(argv):
             clock["cpu0"] = time.process_time()
 
         def on_train_batch_end(self, batch, logs=None):
-            t0 = time.process_time()
-            gi = int(keras.ops.convert_to_numpy(self.model.generator_iterations))
-            for decay, average in averages.values():  # one fit step is one generator iteration (paper schedule)
-                ema.update(average.weights, self.model.generator.weights, ema.decay_at(decay, gi - 1))
-            clock["eval"] += time.process_time() - t0
+            if averages:  # one fit step is one generator iteration (paper schedule); not training time
+                t0 = time.process_time()
+                gi = int(keras.ops.convert_to_numpy(self.model.generator_iterations))
+                for decay, average in averages.values():
+                    ema.update(average.weights, self.model.generator.weights, ema.decay_at(decay, gi - 1))
+                clock["eval"] += time.process_time() - t0
             cpu = time.process_time() - clock["cpu0"] - clock["eval"]
             if cpu < marks[clock["done"]]:
                 return
@@ -98,13 +99,10 @@ def train_main(argv):
             saved = {"raw": raw}
             if self.model.ema_generator is not None:
                 saved["ema"] = to_uint8(self.model.generate(NUM, seed=0))
-            kept = {"ema": self.model.ema_generator} if self.model.ema_generator is not None else {}
-            for kind, average in {**kept, **{k: v for k, (_, v) in averages.items()}}.items():
-                if kind != "ema":
-                    saved[kind] = to_uint8(sample(average, NUM, seed=0))
-                standing = ema.clone_generator(average, name=f"{kind}_ss")  # the run's own EMA stays as it is
-                ema.standing_statistics(standing)
-                saved[f"{kind}_ss"] = to_uint8(sample(standing, NUM, seed=0))
+                saved["ema_averaged"] = to_uint8(sample(self.model.ema_generator, NUM, seed=0))
+            for kind, (_, average) in averages.items():
+                saved[kind] = to_uint8(sample(average, NUM, seed=0))
+                saved[f"{kind}_ss"] = to_uint8(sample(ema.StandingCopy().of(average), NUM, seed=0))
             np.savez_compressed(os.path.join(a.out, f"samples_{mark:g}min.npz"), **saved)
             shown = saved.get("ema", raw)
             save_image_grid(os.path.join(a.out, f"grid_{mark:g}min.png"), shown[:64].astype(np.float32) / 127.5 - 1,

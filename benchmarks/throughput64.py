@@ -33,7 +33,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from train_throughput import cpu_model, forward_macs, isa_caps, peak_worker  # noqa: E402
+from train_throughput import bf16_peak_wanted, cpu_model, forward_macs, isa_caps, peak_worker  # noqa: E402
 
 BATCH = 64
 WIDTH = {"dcgan": 32, "resnet": 16}
@@ -141,8 +141,8 @@ def main():
 
     def measure_peaks():
         for dtype in ("float32", "bfloat16"):
-            if dtype == "bfloat16" and "ONEDNN_MAX_CPU_ISA" in isa_caps() and "bf16" not in a.variants:
-                continue  # oneDNN held below bf16 hardware has no bf16 matmul at all, and no variant needs one
+            if dtype == "bfloat16" and not bf16_peak_wanted(a.variants.split(",")):
+                continue
             worker = ("peak-cpu" if a.clock == "cpu" else "peak") + ("-bfloat16" if dtype == "bfloat16" else "")
             peaks[dtype].append(run_child(["--worker", worker], "cli", a.timeout)["gflops"])
 

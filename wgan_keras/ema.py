@@ -12,6 +12,10 @@ import keras
 import numpy as np
 from keras import ops
 
+from wgan_edge.contract import latent_vectors
+from wgan_keras import classes
+from wgan_keras.sampling import latent_dim_of
+
 
 def clone_generator(generator, name="ema_generator"):
     """A frozen copy of `generator` (same class and config) holding its current weights."""
@@ -76,10 +80,7 @@ def standing_statistics(generator, n=1024, seed=0, batch_size=256):
     batch variance, for the z of `latent_vectors(n, latent_dim, seed)` (and the classes in turn when
     conditional): a deterministic function of the weights. Layers are left as they were found otherwise.
     """
-    from wgan_edge.contract import latent_vectors  # the edge runtime: no cycle, and no TensorFlow
-    from wgan_keras import classes
-    from wgan_keras.sampling import latent_dim_of
-    norms = [layer for layer in generator._flatten_layers() if isinstance(layer, keras.layers.BatchNormalization)]
+    norms = batch_norms(generator)
     if not norms:
         return 0
     z = latent_vectors(n, latent_dim_of(generator), seed)
@@ -97,8 +98,9 @@ def standing_statistics(generator, n=1024, seed=0, batch_size=256):
     return len(norms)
 
 
-def _has_batch_norm(generator):
-    return any(isinstance(layer, keras.layers.BatchNormalization) for layer in generator._flatten_layers())
+def batch_norms(model):
+    """The BatchNormalization layers of `model`, at any depth."""
+    return [layer for layer in model._flatten_layers() if isinstance(layer, keras.layers.BatchNormalization)]
 
 
 def _fingerprint(model):
@@ -118,7 +120,7 @@ class StandingCopy:
         self.copy, self.key = None, None
 
     def of(self, average):
-        if not _has_batch_norm(average):
+        if not batch_norms(average):
             return average
         key = _fingerprint(average)
         if key != self.key:

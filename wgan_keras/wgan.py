@@ -145,8 +145,10 @@ class WGAN(keras.Model):
         plumbing.compiled(self)  # JAX: the trainer's view of the two optimizers
 
     def get_compile_config(self):
-        return {**{key: keras.optimizers.serialize(getattr(self, key)) for key in OPTIMIZERS}, "jit_compile":
-                self.jit_compile, "steps_per_execution": self.steps_per_execution} if self.compiled else {}
+        if not self.compiled:
+            return {}
+        return {**{key: keras.optimizers.serialize(getattr(self, key)) for key in OPTIMIZERS},
+                "steps_per_execution": self.steps_per_execution, "jit_compile": self.jit_compile}
 
     def compile_from_config(self, config):
         self.compile(**{key: keras.optimizers.deserialize(v) if key in OPTIMIZERS else v for key, v in config.items()})

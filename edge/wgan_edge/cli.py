@@ -99,7 +99,6 @@ def _or_none(kind):
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'} or none, "
                                              f"got {text!r}") from None
-    parse.__name__ = kind.__name__  # argparse names the type in its "invalid int value" messages
     return parse
 
 
