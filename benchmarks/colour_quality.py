@@ -8,6 +8,7 @@ Two steps, so that a long run never waits for its judge:
     taskset -c 1 python benchmarks/colour_quality.py train --out runs/c_resnet --images /tmp/shapes64 \\
         --preset colour
     python benchmarks/colour_quality.py score runs/c_dcgan runs/c_resnet     # the table, in shape features
+    python benchmarks/colour_quality.py sheet runs/c_dcgan --out c_dcgan.png # 16 samples per mark, one figure
 
 `train` runs wgan-train's own training (every other flag is a wgan-train flag) with TensorFlow on one thread
 and measures the clock as this process's CPU time from the first step (loading the folder is not counted)
@@ -63,7 +64,10 @@ def train_main(argv):
     from wgan_keras.train import train
 
     _, config = configs(rest)
-    config = dataclasses.replace(config, generator_iters=10 ** 8, sample_every=10 ** 8, checkpoint_every=10 ** 8,
+    # The clock ends the run; a --generator_iters given is kept, as --lr_decay linear's horizon (the run then also
+    # ends there, and saves a last mark).
+    iters = config.generator_iters if any(r.startswith("--generator_iters") for r in rest) else 10 ** 8
+    config = dataclasses.replace(config, generator_iters=iters, sample_every=10 ** 8, checkpoint_every=10 ** 8,
                                  log_every=50).validate()
     try:
         extra = [float(d) for d in a.extra_ema.split(",") if d]
@@ -89,10 +93,16 @@ def train_main(argv):
                     ema.update(average.weights, self.model.generator.weights, ema.decay_at(decay, gi - 1))
                 clock["eval"] += time.process_time() - t0
             cpu = time.process_time() - clock["cpu0"] - clock["eval"]
-            if cpu < marks[clock["done"]]:
-                return
+            if cpu >= marks[clock["done"]]:
+                self.save(marks[clock["done"]] / 60, cpu)
+
+        def on_train_end(self, logs=None):  # --generator_iters reached before the last mark
+            if clock["done"] < len(marks):
+                cpu = time.process_time() - clock["cpu0"] - clock["eval"]
+                self.save(round(cpu / 60, 1), cpu)
+
+        def save(self, mark, cpu):
             t0 = time.process_time()
-            mark = marks[clock["done"]] / 60
             gi = int(keras.ops.convert_to_numpy(self.model.generator_iterations))
             z = keras.random.normal((NUM, self.model.latent_dim), seed=0)
             raw = to_uint8(keras.ops.convert_to_numpy(self.model.generator(z, training=False)))
@@ -142,19 +152,43 @@ def score_main(argv):
         for row in info["rows"]:
             saved = np.load(os.path.join(run, f"samples_{row['mark']:g}min.npz"))
             for kind in saved.files:
+                side = saved[kind].shape[1]
+                floor = judge.floor_at(side)["fd"]  # a 32x32 run's floor is real images at 32x32
                 s = judge.score(saved[kind])
-                out.append({**row, "kind": kind, **s, "fd_over_floor": s["fd"] / judge.floor["fd"]})
+                out.append({**row, "kind": kind, **s, "side": side, "floor_fd": floor,
+                            "fd_over_floor": s["fd"] / floor})
                 print(f"{run} {row['mark']:g} min ({row['generator_iterations']} it) {kind}: FD {s['fd']:.2f} "
-                      f"({s['fd'] / judge.floor['fd']:.1f}x floor), KID {s['kid']:.4f}, cells {s['cells']}/40, "
+                      f"({s['fd'] / floor:.1f}x floor {floor:.3f}), KID {s['kid']:.4f}, cells {s['cells']}/40, "
                       f"confident {s['confident']:.2f}", flush=True)
         table["runs"][run] = {"config": info["config"], "rows": out}
+    table["floors"] = {str(side): f for side, f in judge.floors.items()}
     if a.json:
         with open(a.json, "w") as f:
             json.dump(table, f, indent=1)
 
 
+def sheet_main(argv):
+    p = argparse.ArgumentParser(prog="colour_quality.py sheet")
+    p.add_argument("run", help="a folder written by `train`")
+    p.add_argument("--out", required=True, help="the PNG to write")
+    p.add_argument("--kind", default="ema", help="which samples (ema, raw, ...); raw where the run has no EMA")
+    p.add_argument("--per_mark", type=int, default=16, help="samples per mark: rows of 8, marks top to bottom")
+    a = p.parse_args(argv)
+    import numpy as np
+
+    from wgan_keras.images import save_image_grid
+    with open(os.path.join(a.run, "rows.json")) as f:
+        marks = [row["mark"] for row in json.load(f)["rows"]]
+    shown = []
+    for mark in marks:
+        with np.load(os.path.join(a.run, f"samples_{mark:g}min.npz")) as saved:
+            shown.append(saved[a.kind if a.kind in saved.files else "raw"][:a.per_mark])
+    save_image_grid(a.out, np.concatenate(shown).astype(np.float32) / 127.5 - 1, columns=8)
+    print(f"{a.out}: marks {', '.join(f'{m:g}' for m in marks)} min, {a.per_mark} samples each, top to bottom")
+
+
 def main():
-    commands = {"train": train_main, "score": score_main}
+    commands = {"train": train_main, "score": score_main, "sheet": sheet_main}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(f"colour_quality: the first argument must be one of {tuple(commands)}")
     commands[sys.argv[1]](sys.argv[2:])

@@ -63,8 +63,21 @@ def unit(images):
     return np.asarray(images, np.float32) / 127.5 - 1.0
 
 
+def to_side(images, side, method):
+    """uint8 RGB `images` resized to `side` x `side` as uint8 (wgan-train shrinks a folder with "area")."""
+    import tensorflow as tf
+    resized = tf.image.resize(np.asarray(images, np.float32), (side, side), method=method).numpy()
+    return np.clip(np.rint(resized), 0, 255).astype(np.uint8)
+
+
 class ShapeJudge:
-    """Scores uint8 or [-1, 1] 64x64 RGB images: FD and KID against the reference, and attribute coverage."""
+    """Scores uint8 or [-1, 1] 64x64 RGB images: FD and KID against the reference, and attribute coverage.
+
+    Smaller uint8 images (a 32x32 run's samples) are scored at 64x64 after bilinear upsampling, against the
+    same 64x64 reference; their floor (`floor_at(side)`) is the real floor images shrunk to that side as
+    wgan-train shrinks a folder (area averaging) and upsampled the same way, so what resolution alone costs is
+    in the floor, not in the multiple.
+    """
 
     def __init__(self, path=WEIGHTS, reference=2000, floor=1000):
         import keras
@@ -76,9 +89,19 @@ class ShapeJudge:
         # one scalar for all dimensions, so that KID's cubic kernel sees unit-scale features; FD ratios unchanged
         self.scale = float(reference.std())
         self.reference = reference / self.scale
-        self.floor = self.score(drawn(FLOOR_SEED, floor)[0])
+        self.floor_images = drawn(FLOOR_SEED, floor)[0]
+        self.floor = self.score(self.floor_images)
+        self.floors = {64: self.floor}
+
+    def floor_at(self, side):
+        """The real floor's score at `side` x `side` (64: `self.floor`)."""
+        if side not in self.floors:
+            self.floors[side] = self.score(to_side(self.floor_images, side, "area"))
+        return self.floors[side]
 
     def embed(self, images):
+        if np.asarray(images).dtype == np.uint8 and np.shape(images)[1] != 64:
+            images = to_side(images, 64, "bilinear")
         x = unit(images) if np.asarray(images).dtype == np.uint8 else np.asarray(images, np.float32)
         out = self.model.predict(x, batch_size=250, verbose=0)
         features = self.features.predict(x, batch_size=250, verbose=0)
