@@ -140,7 +140,7 @@ def test_bundled_conditional_run_writes_classes_rows_per_class_and_per_class_qua
         rows = f.read().splitlines()
     assert rows[0] == "generator_iterations,class,frechet_distance,agreement" and len(rows) == 1 + 11
     assert rows[-1].startswith("2,all,")
-    with pytest.raises(ValueError, match="different config: conditional True vs False"):
+    with pytest.raises(ValueError, match="different config: conditional True vs False .that run had --conditional."):
         train(TrainConfig(**{**TINY, "conditional": False, "generator_iters": 3}), workdir, verbose=0)
 
 

@@ -168,9 +168,10 @@ CASES = [
     Case("workdir-foreign", "wgan-train", foreign, ("no config.json",)),
     Case("workdir-config-not-json", "wgan-train", on_copy(config="{not json"), ("config.json",)),
     Case("workdir-config-a-list", "wgan-train", on_copy(config="[1, 2]"), ("config.json",)),
-    Case("workdir-other-config", "wgan-train", on_copy("--latent_dim=9"), ("different config", "latent_dim 8 vs 9")),
+    Case("workdir-other-config", "wgan-train", on_copy("--latent_dim=9"), ("different config", "latent_dim 8 vs 9",
+                                                                         "that run had --latent_dim 8")),
     Case("workdir-other-upsampling", "wgan-train", on_copy("--upsample=resize"),
-         ("different config: upsample 'transpose' vs 'resize'",)),
+         ("different config: upsample 'transpose' vs 'resize'", "that run had --upsample transpose")),
     # a flag the run's networks would ignore is refused before the workdir is compared (config.APPLIES)
     Case("workdir-mlp-with-dcgan-width", "wgan-train", on_copy("--architecture=mlp"),
          ("--base_filters=8", "does not apply to --architecture mlp")),

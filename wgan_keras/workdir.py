@@ -68,6 +68,13 @@ def _shown(value):
     return "none" if value is None else repr(value)
 
 
+def _resume_hint(field, theirs):
+    """The flag that gives `field` the stored run's value back, e.g. ' (that run had --ema_decay none)'."""
+    if isinstance(theirs, bool):  # a switch: present or absent
+        return f" (that run {'had' if theirs else 'had no'} --{field})"
+    return f" (that run had --{field} {theirs if isinstance(theirs, str) else _shown(theirs)})"
+
+
 def check(workdir, config):
     """Refuses a workdir that holds another run, files we did not write, or paths of the wrong kind.
     Writes nothing."""
@@ -86,7 +93,7 @@ def check(workdir, config):
             # The usual cause: the first command had --preset, this one not (or another preset).
             raise ValueError(f"workdir {workdir} holds a run with a different config: {field} {_shown(theirs)} vs "
                              f"{_shown(ours)}"
-                             + _preset_hint(previous, config))
+                             + (_preset_hint(previous, config) or _resume_hint(field, theirs)))
     elif os.path.isdir(workdir):
         foreign = [name for name in OURS if os.path.lexists(os.path.join(workdir, name))]
         if foreign:
