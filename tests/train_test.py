@@ -163,6 +163,22 @@ def test_workdir_guards(tmp_path):
     assert (foreign / "checkpoint.keras").read_bytes() == b"the user's own file"
 
 
+@pytest.mark.parametrize("stored, now, hint", [
+    (dict(images="/data/my photos"), {}, "(that run had --images '/data/my photos')"),  # quoted for the shell
+    ({}, dict(images="/data/x"), "(that run had no --images)"),  # --images takes no "none"
+    (dict(conditional=False), dict(conditional=True), "(that run had --conditional false)"),
+    (dict(ema_decay=None), dict(ema_decay=0.9), "(that run had --ema_decay none)"),
+    (dict(image_size=None), dict(image_size=32), "(that run had no --image_size)"),  # a choice list: no "none"
+])
+def test_a_different_config_names_the_flag_that_resumes(tmp_path, stored, now, hint):
+    """The flag in the refusal, passed again, gives that field the stored run's value."""
+    from wgan_keras import workdir
+    (tmp_path / "config.json").write_text(json.dumps(TrainConfig(**stored).to_dict()))
+    with pytest.raises(ValueError, match="different config") as e:
+        workdir.check(str(tmp_path), TrainConfig(**now))
+    assert str(e.value).endswith(hint), str(e.value)
+
+
 def test_unknown_dataset_and_unwritable_workdir_in_process(tmp_path):
     with pytest.raises(ValueError, match="dataset='no_such_dataset_xyz' is neither"):
         train(tiny(dataset="no_such_dataset_xyz"), str(tmp_path / "w"), verbose=0)
