@@ -66,9 +66,8 @@ def train_main(argv):
     _, config = configs(rest)
     # The clock ends the run; a --generator_iters given is kept, as --lr_decay linear's horizon (the run then also
     # ends there, and saves a last mark).
-    iters = config.generator_iters if any(r.startswith("--generator_iters") for r in rest) else 10 ** 8
-    config = dataclasses.replace(config, generator_iters=iters, sample_every=10 ** 8, checkpoint_every=10 ** 8,
-                                 log_every=50).validate()
+    config = dataclasses.replace(config, generator_iters=config.generator_iters or 10 ** 8, sample_every=10 ** 8,
+                                 checkpoint_every=10 ** 8, log_every=50).validate()
     try:
         extra = [float(d) for d in a.extra_ema.split(",") if d]
     except ValueError:

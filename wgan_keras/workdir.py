@@ -5,16 +5,14 @@ temporaries its own (dead) processes left are ever removed (`wgan_edge.atomic.re
 """
 import contextlib
 import csv
-import dataclasses
 import errno
 import fcntl
 import json
 import os
 import shlex
-import typing
 
 from wgan_edge.atomic import atomic_path, remove_stale
-from wgan_edge.cli import ConfigError, first_line
+from wgan_edge.cli import ConfigError, first_line, takes_none
 from wgan_keras import presets
 from wgan_keras.callbacks import COLUMNS, QUALITY
 from wgan_keras.config import TrainConfig
@@ -71,18 +69,11 @@ def _shown(value):
     return "none" if value is None else repr(value)
 
 
-def _takes_none(field):
-    """Whether --field accepts `none`: the optional numbers without a choice list (wgan_edge.cli)."""
-    f = next(f for f in dataclasses.fields(TrainConfig) if f.name == field)
-    return typing.get_args(typing.get_type_hints(TrainConfig)[field])[:1] in ((int,), (float,)) and \
-        f.metadata.get("choices") is None
-
-
 def _resume_hint(field, theirs):
     """The flag that gives `field` the stored run's value back, e.g. ' (that run had --ema_decay none)'."""
     if isinstance(theirs, bool):  # booleans take --flag / --flag false
         return f" (that run had --{field}{'' if theirs else ' false'})"
-    if theirs is None and not _takes_none(field):  # e.g. --images: the run had none
+    if theirs is None and not takes_none(TrainConfig, field):  # e.g. --images: the run had none
         return f" (that run had no --{field})"
     return f" (that run had --{field} {shlex.quote(theirs) if isinstance(theirs, str) else _shown(theirs)})"
 
