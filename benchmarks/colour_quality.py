@@ -173,6 +173,8 @@ def sheet_main(argv):
     p.add_argument("--kind", default="ema", help="which samples (ema, raw, ...); raw where the run has no EMA")
     p.add_argument("--per_mark", type=int, default=16, help="samples per mark: rows of 8, marks top to bottom")
     a = p.parse_args(argv)
+    if not os.path.exists(os.path.join(a.run, "rows.json")):  # before TensorFlow loads and logs
+        sys.exit(f"colour_quality: {a.run} holds no mark yet (no rows.json); pass a folder written by `train`")
     import numpy as np
 
     from wgan_keras.images import save_image_grid
