@@ -12,7 +12,7 @@ import os
 import shlex
 
 from wgan_edge.atomic import atomic_path, remove_stale
-from wgan_edge.cli import ConfigError, first_line, takes_none
+from wgan_edge.cli import ConfigError, first_line, offers_none
 from wgan_keras import presets
 from wgan_keras.callbacks import COLUMNS, QUALITY
 from wgan_keras.config import TrainConfig
@@ -73,7 +73,7 @@ def _resume_hint(field, theirs):
     """The flag that gives `field` the stored run's value back, e.g. ' (that run had --ema_decay none)'."""
     if isinstance(theirs, bool):  # booleans take --flag / --flag false
         return f" (that run had --{field}{'' if theirs else ' false'})"
-    if theirs is None and not takes_none(TrainConfig, field):  # e.g. --images: the run had none
+    if theirs is None and not offers_none(TrainConfig, field):  # e.g. --images: the run had none
         return f" (that run had no --{field})"
     return f" (that run had --{field} {shlex.quote(theirs) if isinstance(theirs, str) else _shown(theirs)})"
 

@@ -56,8 +56,9 @@ def _kind(cls, name):
     return (args[0], True) if args else (hint, False)
 
 
-def takes_none(cls, name):
-    """Whether --name takes `none` (the field's None): an Optional int or float field without a choice list."""
+def offers_none(cls, name):
+    """Whether --name's help offers `none` (the field's None, undoing a preset's value): an Optional int or float
+    field without a choice list. (Every Optional number parses `none`; a choice list's help shows the choices.)"""
     kind, optional = _kind(cls, name)
     choices = next(f.metadata.get("choices") for f in dataclasses.fields(cls) if f.name == name)
     return optional and kind in (int, float) and choices is None
@@ -166,7 +167,7 @@ def build_parser(prog, description, *config_classes, defaults=None):
                 group.add_argument(f"--{f.name}", type=(_or_none(kind) if optional else kind) if numeric else str,
                                    required=required, default=None if required else default, help=text,
                                    metavar="{" + choice_list(choices, ",") + "}" if choices is not None
-                                   else kind.__name__.upper() + ("|none" if takes_none(cls, f.name) else "")
+                                   else kind.__name__.upper() + ("|none" if offers_none(cls, f.name) else "")
                                    if numeric else "TEXT")
     return parser
 
