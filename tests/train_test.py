@@ -169,6 +169,12 @@ def test_workdir_guards(tmp_path):
     (dict(conditional=False), dict(conditional=True), "(that run had --conditional false)"),
     (dict(ema_decay=None), dict(ema_decay=0.9), "(that run had --ema_decay none)"),
     (dict(image_size=None), dict(image_size=32), "(that run had no --image_size)"),  # a choice list: no "none"
+    # the same preset with one value changed: that value's flag, not "pass the preset again"
+    (TrainConfig.from_preset("fast").to_dict(), {**TrainConfig.from_preset("fast").to_dict(), "ema_decay": None},
+     "(that run had --ema_decay 0.999)"),
+    ({**TrainConfig.from_preset("fast").to_dict(), "ema_decay": None}, TrainConfig.from_preset("fast").to_dict(),
+     "(that run had --ema_decay none)"),
+    (TrainConfig.from_preset("fast").to_dict(), {}, "(that run used --preset fast: pass it again)"),
 ])
 def test_a_different_config_names_the_flag_that_resumes(tmp_path, stored, now, hint):
     """The flag in the refusal, passed again, gives that field the stored run's value."""

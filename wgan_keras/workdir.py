@@ -58,8 +58,9 @@ def _preset_hint(previous, config):
     """' (that run used --preset P ...)' when the stored settings match a preset better than ours."""
     theirs, ours = previous.to_dict(), config.to_dict()
     best = presets.preset_of(theirs)
-    # most of the preset's settings hold in the stored run, and more of them than in this command
-    if best is None or presets.held(theirs, best) <= presets.held(ours, best):
+    # most of the preset's settings hold in the stored run, and more of them than in this command, which is not
+    # that preset with a value changed (--preset fast --ema_decay none: the field's own flag is the hint then)
+    if best is None or presets.held(theirs, best) <= presets.held(ours, best) or presets.preset_of(ours) == best:
         return ""
     return f" (that run used --preset {best}: pass it again)"
 
